@@ -1,0 +1,30 @@
+// Runs every compiled test file under build/test (optionally only some kind folders) with node --test,
+// and fails when no test ran: node --test on Node 20 neither expands globs nor fails on zero tests.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = "build/test";
+const kinds = process.argv.slice(2);
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith(".test.js")) files.push(p);
+  }
+};
+walk(root);
+const selected = kinds.length ? files.filter((f) => kinds.some((k) => f.startsWith(join(root, k) + "/"))) : files;
+if (selected.length === 0) {
+  console.error(`run-tests: no test files found under ${root}${kinds.length ? ` for ${kinds.join(", ")}` : ""}`);
+  process.exit(1);
+}
+const res = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...selected], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+process.stdout.write(res.stdout);
+const m = /^ℹ tests (\d+)/m.exec(res.stdout);
+if (!m || Number(m[1]) === 0) {
+  console.error("run-tests: zero tests ran");
+  process.exit(1);
+}
+process.exit(res.status ?? 1);
