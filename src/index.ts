@@ -17,3 +17,6 @@ export { Optimizer, type ParamGroup, type Params } from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm } from "./optim/clip.js";
+export { generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, MIN_GUESTS, MAX_GUESTS, type PartyBatch, type PartyTensors } from "./data/party.js";
+export { PartyModel, type PartyModelConfig, type PartyOutput } from "./nn/party.js";
+export { PartyTrainer, PARTY_DEFAULTS, PARTY_DEFAULT_LR, type PartyTrainOptions, type PartyOptimizer, type PartyStepStats, type PartyEvaluation, type PartyExample } from "./train/party.js";
