@@ -33,7 +33,7 @@ export interface PartyTrainOptions {
 }
 
 /** Default learning rates: SGD with momentum needs a much larger step than Adam's normalised one. */
-export const PARTY_DEFAULT_LR: Readonly<Record<PartyOptimizer, number>> = { adam: 0.01, sgd: 0.3 };
+export const PARTY_DEFAULT_LR: Readonly<Record<PartyOptimizer, number>> = { adam: 0.01, sgd: 0.15 };
 
 export const PARTY_DEFAULTS = { seed: 0, steps: 600, guests: 8, optimizer: "adam" as PartyOptimizer, batchSize: 64, modelDim: 32, clip: 1 };
 
