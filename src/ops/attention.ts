@@ -9,7 +9,7 @@ import { check, fmtShape } from "../util/assert.js";
 import type { Rng } from "../util/random.js";
 import { broadcastStrides } from "../util/shape.js";
 import { dropout as dropoutOp } from "./dropout.js";
-import { add, gt, logicalAnd, mul, unbroadcast, where } from "./elementwise.js";
+import { add, eq, gt, logicalAnd, mul, unbroadcast, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import { expand, reshape, transpose } from "./movement.js";
 import { sum } from "./reduce.js";
@@ -139,13 +139,11 @@ export function attentionReference(q: Tensor, k: Tensor, v: Tensor, opts: Attent
   let scores = mul(matmul(q, transpose(rep(k, D), -2, -1)), scale); // (B, H, T, S)
   if (bias) scores = add(scores, bias);
   const allowed = allowedMask(T, S, opts);
-  let weights: Tensor;
-  if (allowed === null) weights = softmax(scores, -1);
-  else {
-    const masked = where(allowed, scores, -Infinity);
-    const rowHasKey = gt(sum(where(allowed, 1, 0), -1, { keepdim: true }), 0); // (.., T, 1)
-    weights = where(rowHasKey, softmax(masked, -1), 0);
-  }
+  const masked = allowed === null ? scores : where(allowed, scores, -Infinity);
+  // a row whose scores are all -inf (no allowed key, or a -inf bias) gets zero weights, not NaN
+  // (PyTorch's _safe_softmax); it is zeroed before the softmax so no NaN reaches the backward
+  const rowHasKey = gt(sum(where(eq(masked, -Infinity), 0, 1), -1, { keepdim: true }), 0); // (B, H, T, 1)
+  const weights = where(rowHasKey, softmax(where(rowHasKey, masked, 0), -1), 0);
   const p = opts.dropout ?? 0;
   const dropped = p > 0 ? dropoutOp(weights, { p, training: true, rng: opts.rng as Rng }) : weights;
   const output = matmul(dropped, rep(v, Dv)); // (B, H, T, Dv)

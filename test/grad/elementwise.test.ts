@@ -1,6 +1,8 @@
 // Finite-difference gradient checks for the elementwise ops, with broadcasting, scalars and odd sizes.
+import assert from "node:assert/strict";
 import { test } from "node:test";
 import { abs, add, div, exp, gelu, log, maximum, minimum, mul, neg, pow, relu, sigmoid, silu, sqrt, sub, tanh, where } from "../../src/ops/elementwise.js";
+import { tensor } from "../../src/tensor/create.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
 import { gradCheck } from "../helpers/gradcheck.js";
 import { boolMask, rnd, uniform } from "../helpers/inputs.js";
@@ -85,4 +87,34 @@ test("grad where: both branches, broadcast condition and branches", () => {
 
 test("grad a composite: gelu(x * w + b) / sqrt(sum of squares) style expression", () => {
   gradCheck("composite", (x, w, b) => tanh(div(gelu(add(mul(x, w), b)), add(exp(neg(abs(w))), 1))), [rnd([5, 7], 1), rnd([7], 2), rnd([5, 1], 3)]);
+});
+
+test("maximum and minimum split the gradient in half on ties (torch.maximum / torch.minimum)", () => {
+  // torch 2.x derivatives.yaml: maximum: self: where(self == other, grad / 2, grad).masked_fill_(self < other, 0)
+  const a = tensor([1, 2, 3], undefined, { requiresGrad: true }), b = tensor([1, 0, 5], undefined, { requiresGrad: true });
+  maximum(a, b).sum().backward();
+  assert.deepEqual(a.grad!.toFlatArray(), [0.5, 1, 0]);
+  assert.deepEqual(b.grad!.toFlatArray(), [0.5, 0, 1]);
+  a.zeroGrad();
+  b.zeroGrad();
+  minimum(a, b).sum().backward();
+  assert.deepEqual(a.grad!.toFlatArray(), [0.5, 0, 1]);
+  assert.deepEqual(b.grad!.toFlatArray(), [0.5, 1, 0]);
+  // against a broadcast scalar tensor: the scalar collects the half from each tie
+  const x = tensor([0, -1, 0, 2], undefined, { requiresGrad: true }), zero = tensor(0, undefined, { requiresGrad: true });
+  maximum(x, zero).sum().backward();
+  assert.deepEqual(x.grad!.toFlatArray(), [0.5, 0, 0.5, 1]);
+  assert.deepEqual(zero.grad!.toFlatArray(), [2]);
+});
+
+test("pow gradients at a zero base are 0 where torch's are (exponent 0; d/d exponent with base 0)", () => {
+  // torch: pow_backward_self is 0 where exponent == 0; pow_backward_exponent is 0 where base == 0 and exponent >= 0
+  const x = tensor([0, 1, 2], undefined, { requiresGrad: true });
+  pow(x, 0).sum().backward();
+  assert.deepEqual(x.grad!.toFlatArray(), [0, 0, 0]);
+  const base = tensor([0, 0, 2], undefined, { requiresGrad: true }), e = tensor([2, 0.5, 3], undefined, { requiresGrad: true });
+  pow(base, e).sum().backward();
+  assert.deepEqual(e.grad!.toFlatArray().slice(0, 2), [0, 0]);
+  assert.ok(Math.abs(e.grad!.values[2] - 8 * Math.log(2)) < 1e-5);
+  assert.deepEqual(base.grad!.toFlatArray().slice(0, 2), [0, Infinity]); // 2 * 0^1 and 0.5 * 0^-0.5, as torch
 });

@@ -117,3 +117,23 @@ for (const impl of ["fused", "reference"] as const) {
     assertFinite(r2.output, "causal T > S");
   });
 }
+
+test("a -inf additive bias masks like a bool mask; a row whose bias is all -inf outputs zeros on both implementations", () => {
+  const [H, T, S, D] = [2, 3, 4, 3];
+  const allowed = [1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1]; // row 1 has no key
+  const biasValues = allowed.map((a) => (a ? 0 : -Infinity));
+  const results: Tensor[][] = [];
+  for (const impl of ["fused", "reference", "bool mask"] as const) {
+    const q = rnd([1, H, T, D], 1, { requiresGrad: true }), k = rnd([1, H, S, D], 2, { requiresGrad: true }), v = rnd([1, H, S, D], 3, { requiresGrad: true });
+    const bias = tensor(biasValues, [1, 1, T, S], { requiresGrad: true });
+    const out = (impl === "fused" ? scaledDotProductAttention(q, k, v, { bias })
+      : impl === "reference" ? attentionReference(q, k, v, { bias })
+      : scaledDotProductAttention(q, k, v, { mask: tensor(allowed, [1, 1, T, S], { dtype: "bool" }) })) as Tensor;
+    out.backward(rnd(out.shape, 4));
+    for (const t of [out, q.grad!, k.grad!, v.grad!]) assertFinite(t, impl);
+    if (impl !== "bool mask") assertFinite(bias.grad!, `${impl} dbias`);
+    results.push([out, q.grad!, k.grad!, v.grad!]);
+  }
+  for (const r of results.slice(1)) r.forEach((t, i) => assertClose(t, results[0][i], { rtol: 1e-5, atol: 1e-6 }));
+  for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) assert.equal(results[1][0].values[(h * T + 1) * D + d], 0);
+});
