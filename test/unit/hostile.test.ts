@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { attentionReference, scaledDotProductAttention, type AttentionOptions, type AttentionResult } from "../../src/ops/attention.js";
 import { mul } from "../../src/ops/elementwise.js";
+import { layerNorm } from "../../src/ops/layer-norm.js";
 import { crossEntropy } from "../../src/ops/loss.js";
 import { logSoftmax, softmax } from "../../src/ops/softmax.js";
 import { tensor } from "../../src/tensor/create.js";
@@ -136,4 +137,15 @@ test("a -inf additive bias masks like a bool mask; a row whose bias is all -inf 
   }
   for (const r of results.slice(1)) r.forEach((t, i) => assertClose(t, results[0][i], { rtol: 1e-5, atol: 1e-6 }));
   for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) assert.equal(results[1][0].values[(h * T + 1) * D + d], 0);
+});
+
+test("layerNorm of a constant row and of rows offset by 1e4: finite, exact where the math is exact", () => {
+  const x = tensor([[3, 3, 3, 3, 3], [1e4, 1e4 + 1, 1e4 + 2, 1e4 + 3, 1e4 + 4]], undefined, { requiresGrad: true });
+  const w = tensor([1, 2, 3, 4, 5], undefined, { requiresGrad: true }), b = tensor([0.5, 0.5, 0.5, 0.5, 0.5], undefined, { requiresGrad: true });
+  const y = layerNorm(x, w, b);
+  // constant row: xhat = 0, so y = bias; second row: xhat = (c - 2) / sqrt(2 + eps)
+  const r = 1 / Math.sqrt(2 + 1e-5);
+  assertClose(y, tensor([[0.5, 0.5, 0.5, 0.5, 0.5], [-2 * r + 0.5, -2 * r + 0.5, 0.5, 4 * r + 0.5, 10 * r + 0.5]]), { rtol: 1e-5, atol: 1e-5 });
+  y.backward(rnd([2, 5], 1));
+  for (const t of [x.grad!, w.grad!, b.grad!]) assertFinite(t, "layerNorm grad");
 });
