@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { attentionReference, scaledDotProductAttention, type AttentionOptions } from "../../src/ops/attention.js";
 import { tensor } from "../../src/tensor/create.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
+import { Rng } from "../../src/util/random.js";
 import { gradCheck } from "../helpers/gradcheck.js";
 import { boolMask, rnd } from "../helpers/inputs.js";
 
@@ -50,3 +51,9 @@ for (const impl of ["fused", "reference"] as const) {
     });
   }
 }
+
+test("grad attention with dropout on the weights (fixed seed: the same mask on every call), fused and reference", () => {
+  const inputs = [rnd([1, 2, 5, 3], 1), rnd([1, 2, 7, 3], 2), rnd([1, 2, 7, 3], 3)];
+  gradCheck("fused dropout 0.25", (q, k, v) => scaledDotProductAttention(q, k, v, { dropout: 0.25, rng: new Rng(5), isCausal: true }), inputs);
+  gradCheck("reference dropout 0.25", (q, k, v) => attentionReference(q, k, v, { dropout: 0.25, rng: new Rng(5) }) as Tensor, inputs);
+});
