@@ -86,8 +86,9 @@ function checkInputs(fn: string, q: Tensor, k: Tensor, v: Tensor, opts: Attentio
  * Scaled dot-product attention: softmax(Q K^T * scale + bias, masked) V, per head.
  *
  * q (B, H, T, D), k (B, G, S, D), v (B, G, S, Dv) -> (B, H, T, Dv). Query head h reads key/value
- * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key outputs
- * zeros and gets zero gradient. Equivalent to `attentionReference`, which spells it out in ops.
+ * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key (or whose
+ * biased scores are all -inf) outputs zeros and gets zero gradient; NaN scores propagate.
+ * Equivalent to `attentionReference`, which spells it out in ops.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & { returnWeights: true }): AttentionResult;
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor;
