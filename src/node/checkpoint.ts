@@ -167,7 +167,8 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
       skipped.push((e as Error).message);
     }
   }
-  throw new CheckpointError(`${fn}: no loadable checkpoint in ${path}${skipped.length ? `: ${skipped.join("; ")}` : " (no step directories)"}`);
+  const why = candidates.length === 0 && named === null ? " (no step directories)" : `: ${skipped.join("; ")}`;
+  throw new CheckpointError(`${fn}: no loadable checkpoint in ${path}${why}`);
 }
 
 async function exists(p: string): Promise<boolean> {
