@@ -20,3 +20,6 @@ export { clipGradNorm } from "./optim/clip.js";
 export type { OptimizerState } from "./optim/optimizer.js";
 export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, SafetensorsError, MAX_HEADER_BYTES, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type ParsedSafetensors } from "./io/safetensors.js";
 export { checkpointToFiles, checkpointFromFiles, checkpointStep, CheckpointError, CHECKPOINT_FILES, type Checkpoint } from "./io/checkpoint.js";
+export { generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, MIN_GUESTS, MAX_GUESTS, type PartyBatch, type PartyTensors } from "./data/party.js";
+export { PartyModel, type PartyModelConfig, type PartyOutput } from "./nn/party.js";
+export { PartyTrainer, PARTY_DEFAULTS, PARTY_DEFAULT_LR, type PartyTrainOptions, type PartyOptimizer, type PartyStepStats, type PartyEvaluation, type PartyExample } from "./train/party.js";
