@@ -17,3 +17,7 @@ export { Optimizer, type ParamGroup, type Params } from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm } from "./optim/clip.js";
+export { KVCache } from "./nn/kv-cache.js";
+export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, type GPTPreset, type Positional, type GenerateOptions } from "./nn/gpt.js";
+export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
+export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
