@@ -23,3 +23,7 @@ export { checkpointToFiles, checkpointFromFiles, checkpointStep, CheckpointError
 export { generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, MIN_GUESTS, MAX_GUESTS, type PartyBatch, type PartyTensors } from "./data/party.js";
 export { PartyModel, type PartyModelConfig, type PartyOutput } from "./nn/party.js";
 export { PartyTrainer, PARTY_DEFAULTS, PARTY_DEFAULT_LR, type PartyTrainOptions, type PartyOptimizer, type PartyStepStats, type PartyEvaluation, type PartyExample } from "./train/party.js";
+export { KVCache } from "./nn/kv-cache.js";
+export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, type GPTPreset, type Positional, type GenerateOptions } from "./nn/gpt.js";
+export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
+export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
