@@ -8,6 +8,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import type { Rng } from "../util/random.js";
 import { broadcastStrides } from "../util/shape.js";
+import { alibiBias, slidingWindowMask } from "./alibi.js";
 import { dropout as dropoutOp } from "./dropout.js";
 import { add, eq, gt, logicalAnd, mul, unbroadcast, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
@@ -22,6 +23,10 @@ export interface AttentionOptions {
   bias?: Tensor | null;
   /** Query t may attend key s iff s <= t + (S - T): bottom-right aligned, right for a KV cache. */
   isCausal?: boolean;
+  /** Add ALiBi's per-head distance penalty m_h * (s - p) to the scores (see `alibiBias`). */
+  alibi?: boolean;
+  /** Query at position p sees only keys in (p - W, p]; implies causal. */
+  slidingWindow?: number | null;
   /** Score scale; 1/sqrt(D) by default. */
   scale?: number;
   /** Dropout probability on the attention weights (needs rng); 0 by default. */
@@ -47,6 +52,24 @@ interface Checked {
 function broadcastsTo(shape: readonly number[], full: readonly number[]): boolean {
   const off = full.length - shape.length;
   return off >= 0 && shape.every((d, i) => d === 1 || d === full[i + off]);
+}
+
+/** Folds the alibi and slidingWindow options into bias and mask, so kernels see only those. */
+function resolveVariants(fn: string, q: Tensor, k: Tensor, opts: AttentionOptions): AttentionOptions {
+  const W = opts.slidingWindow ?? null;
+  if (!opts.alibi && W === null) return opts;
+  check(q instanceof Tensor && k instanceof Tensor && q.ndim === 4 && k.ndim === 4, fn, () => `expected Q (B, H, T, D) and K (B, G, S, D), got ${q instanceof Tensor ? fmtShape(q.shape) : typeof q}, ${k instanceof Tensor ? fmtShape(k.shape) : typeof k}`);
+  const H = q.shape[1], T = q.shape[2], S = k.shape[2];
+  let mask = opts.mask ?? null, bias = opts.bias ?? null;
+  if (W !== null) {
+    const window = slidingWindowMask(T, S, W); // (1, 1, T, S)
+    mask = mask === null ? window : logicalAnd(mask, window);
+  }
+  if (opts.alibi) {
+    const ab = alibiBias(H, T, S, q.dtype === "float64" ? "float64" : "float32"); // (1, H, T, S)
+    bias = bias === null ? ab : add(bias, ab);
+  }
+  return { ...opts, mask, bias, alibi: false, slidingWindow: null, isCausal: opts.isCausal || W !== null };
 }
 
 function checkInputs(fn: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Checked {
@@ -89,10 +112,13 @@ function checkInputs(fn: string, q: Tensor, k: Tensor, v: Tensor, opts: Attentio
  * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key (or whose
  * biased scores are all -inf) outputs zeros and gets zero gradient; NaN scores propagate.
  * Equivalent to `attentionReference`, which spells it out in ops.
+ * Options `alibi` and `slidingWindow` become an extra bias and mask with queries at absolute
+ * positions p = t + S - T (the end of the keys), so they work unchanged with a KV cache.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & { returnWeights: true }): AttentionResult;
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor;
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor | AttentionResult {
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionResult {
+  const opts = resolveVariants("scaledDotProductAttention", q, k, options);
   const { dims, mask, bias } = checkInputs("scaledDotProductAttention", q, k, v, opts);
   if ((opts.dropout ?? 0) > 0) return attentionReference(q, k, v, opts);
   const { B, H, T, S, Dv } = dims;
@@ -132,7 +158,8 @@ export function allowedMask(T: number, S: number, opts: Pick<AttentionOptions, "
  * implementation" with a bottom-right causal mask). Slower and O(T*S) memory; tests compare it
  * with the fused kernel, and dropout runs through it.
  */
-export function attentionReference(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor | AttentionResult {
+export function attentionReference(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionResult {
+  const opts = resolveVariants("attentionReference", q, k, options);
   const { dims, bias } = checkInputs("attentionReference", q, k, v, opts);
   const { B, H, G, T, S, D, Dv, scale } = dims;
   // repeat each key/value head for its H/G query heads: (B, G, S, D) -> (B, H, S, D)
