@@ -137,25 +137,38 @@ export class PartyTrainer {
     const chunk = opts.chunk ?? 250, wantExamples = opts.examples ?? 0;
     let correct = 0, hits = 0, lossSum = 0;
     const examples: PartyExample[] = [];
+    for (let done = 0; done < parties; done += chunk) {
+      const { answers, loss } = this.#answer(generateParties(rng, Math.min(chunk, parties - done), this.options.guests));
+      lossSum += loss;
+      for (const ex of answers) {
+        if (ex.correct) {
+          correct++;
+          if (ex.listenedTo === ex.target) hits++;
+        }
+        if (examples.length < wantExamples) examples.push(ex);
+      }
+    }
+    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples };
+  }
+
+  /** The model's answer and attention for each party of `batch` (no training; for displays). */
+  answer(batch: PartyBatch): PartyExample[] {
+    return this.#answer(batch).answers;
+  }
+
+  #answer(batch: PartyBatch): { answers: PartyExample[]; loss: number } {
+    const wasTraining = this.model.training;
     this.model.eval();
-    noGrad(() => {
-      for (let done = 0; done < parties; done += chunk) {
-        const batch = generateParties(rng, Math.min(chunk, parties - done), this.options.guests);
+    try {
+      return noGrad(() => {
         const t = partyTensors(batch);
         const { logits, weights } = this.model.forward(t.names, t.stories, t.askerName, t.targetName, { returnWeights: true });
-        lossSum += crossEntropy(logits, t.answer, { reduction: "sum" }).item();
-        const scored = scoreBatch(batch, logits.values, (weights as NonNullable<typeof weights>).values, this.model.attn.numHeads);
-        for (const ex of scored) {
-          if (ex.correct) {
-            correct++;
-            if (ex.listenedTo === ex.target) hits++;
-          }
-          if (examples.length < wantExamples) examples.push(ex);
-        }
-      }
-    });
-    this.model.train();
-    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples };
+        const loss = crossEntropy(logits, t.answer, { reduction: "sum" }).item();
+        return { answers: scoreBatch(batch, logits.values, (weights as NonNullable<typeof weights>).values, this.model.attn.numHeads), loss };
+      });
+    } finally {
+      this.model.train(wasTraining);
+    }
   }
 }
 
