@@ -16,7 +16,7 @@ export type PartyOptimizer = "adam" | "sgd";
 export interface PartyTrainOptions {
   /** Seeds the model's initial weights and the stream of training parties (default 0). */
   seed?: number;
-  /** Optimizer steps (default 600). */
+  /** Optimizer steps (default 400). */
   steps?: number;
   /** N: guests per party (default 8). */
   guests?: number;
@@ -35,7 +35,7 @@ export interface PartyTrainOptions {
 /** Default learning rates: SGD with momentum needs a much larger step than Adam's normalised one. */
 export const PARTY_DEFAULT_LR: Readonly<Record<PartyOptimizer, number>> = { adam: 0.01, sgd: 0.15 };
 
-export const PARTY_DEFAULTS = { seed: 0, steps: 600, guests: 8, optimizer: "adam" as PartyOptimizer, batchSize: 64, modelDim: 32, clip: 1 };
+export const PARTY_DEFAULTS = { seed: 0, steps: 400, guests: 8, optimizer: "adam" as PartyOptimizer, batchSize: 64, modelDim: 32, clip: 1 };
 
 export interface PartyStepStats {
   step: number;
