@@ -19,4 +19,4 @@ export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm } from "./optim/clip.js";
 export type { OptimizerState } from "./optim/optimizer.js";
 export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, SafetensorsError, MAX_HEADER_BYTES, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type ParsedSafetensors } from "./io/safetensors.js";
-export { checkpointToFiles, checkpointFromFiles, checkpointStep, CheckpointError, CHECKPOINT_FILES, type Checkpoint } from "./io/checkpoint.js";
+export { checkpointToFiles, checkpointFromFiles, checkpointStep, captureCheckpoint, restoreCheckpoint, CheckpointError, CHECKPOINT_FILES, type Checkpoint } from "./io/checkpoint.js";
