@@ -251,10 +251,11 @@ export function serializeSafetensors(
     const values = t.values;
     let raw: Uint8Array;
     if (t.dtype === "bool") raw = Uint8Array.from(values, (v) => (v ? 1 : 0));
+    else if (LITTLE_ENDIAN) raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength); // a view: copied once, below
     else {
       raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
       const item = values.BYTES_PER_ELEMENT;
-      if (!LITTLE_ENDIAN) for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
+      for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
     }
     const info = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + raw.length] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
