@@ -39,7 +39,8 @@ export function stepDirName(step: number): string {
 /**
  * Saves `ckpt` as root/step-<step>/ (step from `ckpt.state.step`), then points root/latest at it,
  * then removes old step directories beyond `keep`. The checkpoint is serialized before the first
- * await, so the caller may keep training while the files are written. Resolves to the directory.
+ * await, so the caller may keep training while the files are written; await one save before starting
+ * the next on the same root (one writer per root). Resolves to the directory.
  */
 export async function saveCheckpoint(root: string, ckpt: Checkpoint, opts: SaveCheckpointOptions = {}): Promise<string> {
   const fn = "saveCheckpoint";
@@ -106,8 +107,10 @@ async function rotate(root: string, keep: number, latestName: string): Promise<v
     await rename(join(root, n), trash);
     await rm(trash, { recursive: true, force: true });
   }
+  // (this process's own temp `latest` may belong to a concurrent save; crashed processes' are fair game)
+  const ownLatestTemp = `.${LATEST_FILE}.tmp-${process.pid}-`;
   for (const n of names) {
-    if (LEFTOVER.test(n) && !inFlight.has(join(root, n))) await rm(join(root, n), { recursive: true, force: true });
+    if (LEFTOVER.test(n) && !inFlight.has(join(root, n)) && !n.startsWith(ownLatestTemp)) await rm(join(root, n), { recursive: true, force: true });
   }
 }
 
