@@ -63,7 +63,7 @@ export async function saveCheckpoint(root: string, ckpt: Checkpoint, opts: SaveC
     }
     await fsyncDir(tmp);
     progress("synced");
-    await replaceDir(root, tmp, final);
+    await replaceDir(root, tmp, final, progress);
     await fsyncDir(root);
     progress("renamed");
   } catch (e) {
@@ -80,7 +80,7 @@ export async function saveCheckpoint(root: string, ckpt: Checkpoint, opts: SaveC
 }
 
 /** Renames `tmp` to `final`; an existing `final` (the same step saved again) is moved aside first. */
-async function replaceDir(root: string, tmp: string, final: string): Promise<void> {
+async function replaceDir(root: string, tmp: string, final: string, progress: (phase: string) => void): Promise<void> {
   try {
     await rename(tmp, final);
     return;
@@ -91,6 +91,7 @@ async function replaceDir(root: string, tmp: string, final: string): Promise<voi
   // Between these two renames `final` is missing; loadCheckpoint then falls back to the .old copy.
   const old = `${final}.old-${process.pid}-${++counter}`;
   await rename(final, old);
+  progress("moved-aside");
   await rename(tmp, final);
   await fsyncDir(root);
   await rm(old, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // Crash safety: a child process saves checkpoints step after step and is SIGKILLed at 60 different
-// moments (on each phase marker of a save, 0-5 ms after it, and at set times from start-up).
+// moments (exactly at each phase marker of a save, 1-5 ms after one, and at set times from start-up),
+// some while a step is being saved again over its old directory.
 // After every kill the latest checkpoint must load whole, at the last fully saved step or the one being saved.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -16,7 +17,7 @@ const FLOATS = 256 * 1024; // 1 MiB per tensor: 1 MiB model + 2 MiB optimizer pe
 const KILLS = 60;
 const LANES = 3; // independent roots killed in parallel, to keep the test short
 /** Markers a save prints, in order; the kill plan cycles through them. */
-const PHASES = ["serialized", "tmp-dir", "wrote config.json", "wrote model.safetensors", "wrote optimizer.safetensors", "wrote state.json", "synced", "renamed", "latest", "rotated"];
+const PHASES = ["serialized", "tmp-dir", "wrote config.json", "wrote model.safetensors", "wrote optimizer.safetensors", "wrote state.json", "synced", "moved-aside", "renamed", "latest", "rotated"];
 
 interface Outcome {
   lastSaved: number; // last "S" line: saveCheckpoint resolved
@@ -25,9 +26,11 @@ interface Outcome {
 }
 
 /** Runs the child until `plan` says kill; resolves once it has exited. */
-function runOnce(root: string, plan: { phase: string | null; delayMs: number; skipSaves: number }): Promise<Outcome> {
+function runOnce(root: string, k: number, plan: Plan): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, root, String(FLOATS)], { stdio: ["ignore", "pipe", "pipe"] });
+    const pause = plan.phase !== null && plan.delayMs === 0 ? `${plan.phase}@${plan.skipSaves}` : "none@0";
+    const args = [CHILD, root, String(FLOATS), String(k), plan.resave ? "resave" : "next", pause];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     const out: Outcome = { lastSaved: 0, lastStarted: 0, lastMarker: "start" };
     let killed = false, buffered = "", stderr = "", seen = 0;
     const kill = (): void => {
@@ -64,11 +67,23 @@ function runOnce(root: string, plan: { phase: string | null; delayMs: number; sk
 
 const t = (x: number, n: number): Tensor => Tensor.fromArray(new Float32Array(n).fill(x), [n], "float32");
 
-/** Kill k's moment: on marker PHASES[k % 10] plus floor(k / 10) ms, or (every 6th) by time alone; all distinct. */
-function planFor(k: number): { phase: string | null; delayMs: number; skipSaves: number } {
-  return k % 6 === 5
-    ? { phase: null, delayMs: 30 + 7 * k, skipSaves: 0 }
-    : { phase: PHASES[k % PHASES.length], delayMs: Math.floor(k / PHASES.length), skipSaves: k % 2 };
+interface Plan {
+  phase: string | null; // kill on the (skipSaves + 1)-th line with this phase, or by time alone when null
+  delayMs: number;
+  skipSaves: number;
+  resave: boolean; // first save the loaded step again: the replace-in-place path ("moved-aside")
+}
+
+/**
+ * Kill k's moment, all distinct: on marker PHASES[k % 11] plus floor(k / 11) ms (the first 11 kills, at
+ * 0 ms, freeze the child right at the marker so the kill lands exactly there), or by time alone.
+ */
+function planFor(k: number): Plan {
+  if (k >= PHASES.length && k % 6 === 5) return { phase: null, delayMs: 30 + 7 * k, skipSaves: 0, resave: k % 4 === 1 };
+  const phase = PHASES[k % PHASES.length];
+  // "moved-aside" only happens when a step is saved again, so those runs re-save and stop on the first one
+  if (phase === "moved-aside") return { phase, delayMs: Math.floor(k / PHASES.length), skipSaves: 0, resave: true };
+  return { phase, delayMs: Math.floor(k / PHASES.length), skipSaves: k % 2, resave: k % 3 === 0 };
 }
 
 /** One root, killed at moments k = lane, lane + LANES, ...; checks every reload. */
@@ -79,11 +94,11 @@ async function lane(lane: number, landed: Map<string, number>): Promise<number> 
     // step 0, as the child would write it, so that even a kill before the first save has something to load
     await saveCheckpoint(root, {
       config: { floats: FLOATS }, model: new Map([["w", t(0, FLOATS)], ["b", t(0, 16)]]),
-      optimizer: new Map([["0.m", t(-0, FLOATS)], ["0.v", t(-0, FLOATS)]]), state: { step: 0, rng: { words: [0, 1, 2, 3], spare: null } },
+      optimizer: new Map([["0.m", t(-0, FLOATS)], ["0.v", t(-0, FLOATS)]]), state: { step: 0, run: 0, rng: { words: [0, 1, 2, 3], spare: null } },
     });
     for (let k = lane; k < KILLS; k += LANES) {
       const plan = planFor(k);
-      const o = await runOnce(root, plan);
+      const o = await runOnce(root, k, plan);
       const marker = o.lastMarker.replace(/^P \d+ /, "").replace(/^S \d+/, "saved");
       landed.set(marker, (landed.get(marker) ?? 0) + 1);
 
@@ -98,6 +113,8 @@ async function lane(lane: number, landed: Map<string, number>): Promise<number> 
       assert.equal(w.length, FLOATS, context);
       assert.ok(w.every((x) => x === step) && m.every((x) => x === -step) && v.every((x) => x === -step), `${context}: tensors of step ${step} hold other steps' values`);
       assert.deepEqual(ck.state.rng, { words: [step, 1, 2, 3], spare: null }, context);
+      const run = ck.state.run as number;
+      assert.ok(ck.model.get("b")!.values.every((x) => x === run), `${context}: model.safetensors and state.json come from different saves`);
       floor = step;
     }
     // one clean save afterwards clears every leftover of the crashed ones
