@@ -27,3 +27,4 @@ export { KVCache } from "./nn/kv-cache.js";
 export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, type GPTPreset, type Positional, type GenerateOptions } from "./nn/gpt.js";
 export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
 export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
+export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";
