@@ -70,7 +70,10 @@ export interface PartyEvaluation {
   attentionHitRate: number;
   /** Cross-entropy over all evaluated parties. */
   loss: number;
+  /** The first `examples` questions, in order. */
   examples: PartyExample[];
+  /** Up to `examples` questions answered wrong or whose strongest attention missed the target. */
+  mistakes: PartyExample[];
 }
 
 /** Independent streams from one user seed (init, training parties, evaluation parties). */
@@ -136,7 +139,7 @@ export class PartyTrainer {
     const rng = new Rng(partySeed(this.options.seed, 2));
     const chunk = opts.chunk ?? 250, wantExamples = opts.examples ?? 0;
     let correct = 0, hits = 0, lossSum = 0;
-    const examples: PartyExample[] = [];
+    const examples: PartyExample[] = [], mistakes: PartyExample[] = [];
     for (let done = 0; done < parties; done += chunk) {
       const { answers, loss } = this.#answer(generateParties(rng, Math.min(chunk, parties - done), this.options.guests));
       lossSum += loss;
@@ -146,9 +149,10 @@ export class PartyTrainer {
           if (ex.listenedTo === ex.target) hits++;
         }
         if (examples.length < wantExamples) examples.push(ex);
+        if (mistakes.length < wantExamples && (!ex.correct || ex.listenedTo !== ex.target)) mistakes.push(ex);
       }
     }
-    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples };
+    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples, mistakes };
   }
 
   /** The model's answer and attention for each party of `batch` (no training; for displays). */

@@ -96,6 +96,8 @@ test("PartyTrainer: 80 Adam steps lower the loss on fresh parties; the same seed
   assert.ok(Math.abs(ex.attention.reduce((x, y) => x + y) - 1) < 1e-5);
   assert.equal(ex.listenedTo, ex.attention.indexOf(Math.max(...ex.attention)));
   assert.ok(ex.correct === (ex.answer === ex.guests[ex.target].story));
+  assert.ok(a.ev.mistakes.length > 0 && a.ev.mistakes.length <= 2);
+  for (const m of a.ev.mistakes) assert.ok(!m.correct || m.listenedTo !== m.target);
 });
 
 test("PartyTrainer: rejects an unknown optimizer and a bad guest count, naming the option", () => {
