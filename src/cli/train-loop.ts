@@ -24,14 +24,14 @@ export interface RunOptions {
   json: boolean;
   /** Tokens to sample when training ends (0: none). */
   sample: number;
+  /** Kernel backend; resume uses the same one, so its losses match bit for bit. */
+  backend: string;
 }
 
 export interface LoopContext {
   trainer: Trainer;
   tokenizer: Tokenizer;
   options: RunOptions;
-  /** Test hook: stop as if Ctrl-C was pressed once this many steps are done. */
-  stopAfter?: number;
 }
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -67,15 +67,12 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   const bar = new ProgressBar({ total: steps, label: "train", mode: options.json ? "silent" : undefined });
-  note(`qkv train: ${trainer.model.numParameters().toLocaleString("en-US")} parameters, ${trainer.data.train.length.toLocaleString("en-US")} training tokens, ${tokenizer.kind} tokenizer (vocab ${tokenizer.vocabSize}), checkpoints in ${resolve(options.out)}`);
+  note(`qkv train: ${trainer.model.numParameters().toLocaleString("en-US")} parameters, ${trainer.data.train.length.toLocaleString("en-US")} training tokens, ${tokenizer.kind} tokenizer (vocab ${tokenizer.vocabSize}), ${options.backend} backend, checkpoints in ${resolve(options.out)}`);
   let valLoss: number | null = null;
   let lastSaved = -1;
   try {
     while (trainer.step < steps) {
-      if (interrupted || (ctx.stopAfter !== undefined && trainer.step >= ctx.stopAfter)) {
-        interrupted = true;
-        break;
-      }
+      if (interrupted) break;
       const t0 = performance.now();
       const r = trainer.trainStep();
       const tokensPerSec = r.tokens / ((performance.now() - t0) / 1000);

@@ -27,7 +27,7 @@ test("qkv train --help exits 0; bad or unknown flags exit 2 with the usage", () 
   const help = qkv(["train", "--help"]);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: qkv train \[FILE\]/);
-  for (const bad of [["train", "--steps", "abc"], ["train", "--bogus"], ["train", "--positional", "sinusoid"], ["sample"], ["resume"], ["sample", "x", "--top-p", "2"]]) {
+  for (const bad of [["train", "--steps", "abc"], ["train", "--bogus"], ["train", "--positional", "sinusoid"], ["sample"], ["resume"], ["sample", "x", "--top-p", "2"], ["train", "--backend", "cuda"]]) {
     const r = qkv(bad);
     assert.equal(r.status, 2, `${bad.join(" ")}: exit ${r.status}, stderr ${r.stderr}`);
     assert.match(r.stderr, /Usage: qkv/);

@@ -4,6 +4,7 @@ import { GPT, gptConfig, type GenerateOptions, type GPTConfig } from "../../nn/g
 import { loadCheckpoint } from "../../node.js";
 import { Rng } from "../../util/random.js";
 import { numberFlag, parseFlags, UsageError, type Command } from "../args.js";
+import { useBackend } from "../backend-flag.js";
 
 const usage = `Usage: qkv sample DIR [options]
 
@@ -16,7 +17,8 @@ Options:
   --temperature X      0 picks the most likely token every time (default 0.8)
   --top-k N            sample among the N most likely tokens, 0 for all (default 200)
   --top-p X            nucleus sampling: the smallest set with probability >= X (default 1)
-  --seed N             sampling seed (default 1337)`;
+  --seed N             sampling seed (default 1337)
+  --backend NAME       kernel backend, js or wasm (default: the fastest available)`;
 
 /** Token ids for `prompt`; an empty prompt starts from a newline (char) or <|endoftext|> (GPT-2). */
 export function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
@@ -60,7 +62,7 @@ export const sample: Command = {
   async run(argv) {
     const parsed = parseFlags("sample", argv, {
       prompt: { type: "string" }, tokens: { type: "string" }, temperature: { type: "string" },
-      "top-k": { type: "string" }, "top-p": { type: "string" }, seed: { type: "string" },
+      "top-k": { type: "string" }, "top-p": { type: "string" }, seed: { type: "string" }, backend: { type: "string" },
     }, { positionals: 1 });
     const values = parsed.values as Record<string, string | boolean | undefined>, positionals = parsed.positionals;
     if (positionals.length !== 1) throw new UsageError("sample: expected one checkpoint DIR");
@@ -71,6 +73,7 @@ export const sample: Command = {
       topP: values["top-p"] === undefined ? 1 : numberFlag("sample", "top-p", values["top-p"], { min: 1e-9, max: 1, integer: false }),
       rng: new Rng(values.seed === undefined ? 1337 : numberFlag("sample", "seed", values.seed, { min: 0 })),
     };
+    useBackend("sample", values.backend as string | undefined);
     const { model, tokenizer } = await loadModel(positionals[0]);
     const prompt = typeof values.prompt === "string" ? values.prompt : "";
     process.stdout.write(prompt);

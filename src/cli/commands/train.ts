@@ -7,7 +7,9 @@ import { Trainer, TRAIN_DEFAULTS, type TrainConfig } from "../../train/trainer.j
 import { Rng } from "../../util/random.js";
 import { choiceFlag, numberFlag, parseFlags, UsageError, type Command } from "../args.js";
 import { readCorpus } from "../corpus.js";
+import { useBackend } from "../backend-flag.js";
 import { runTraining, type RunOptions } from "../train-loop.js";
+import { getBackend } from "../../backend/select.js";
 
 const d = TRAIN_DEFAULTS;
 const usage = `Usage: qkv train [FILE] [options]
@@ -44,7 +46,8 @@ Output:
   --save-every N       checkpoint every N steps (default: --eval-every; always at the end)
   --keep N             checkpoints kept, oldest removed first (default 3)
   --sample N           tokens to sample when done (default 200; 0 for none)
-  --json               one JSON object per line on stdout instead of the progress bar`;
+  --json               one JSON object per line on stdout instead of the progress bar
+  --backend NAME       kernel backend, js or wasm (default: the fastest available)`;
 
 const flags = {
   preset: { type: "string" }, layers: { type: "string" }, heads: { type: "string" }, "kv-heads": { type: "string" },
@@ -54,7 +57,7 @@ const flags = {
   "min-lr": { type: "string" }, warmup: { type: "string" }, "weight-decay": { type: "string" }, beta2: { type: "string" },
   clip: { type: "string" }, "eval-every": { type: "string" }, "eval-iters": { type: "string" }, "val-fraction": { type: "string" },
   seed: { type: "string" }, out: { type: "string" }, "save-every": { type: "string" }, keep: { type: "string" },
-  sample: { type: "string" }, json: { type: "boolean" },
+  sample: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" },
 } as const;
 
 export const train: Command = {
@@ -86,6 +89,7 @@ export const train: Command = {
     if (v.window !== undefined) overrides.slidingWindow = int("window", 0);
     if (v.dropout !== undefined) overrides.dropout = num("dropout", 0, 0, 0.99);
     if (v["no-bias"]) overrides.bias = false;
+    useBackend("train", v.backend as string | undefined);
     const valFraction = num("val-fraction", 0.1, 0, 0.9);
     const saveEvery = int("save-every", trainConfig.evalEvery, 0);
     const data = positionals[0] === undefined ? null : resolve(positionals[0]);
@@ -105,7 +109,7 @@ export const train: Command = {
     const options: RunOptions = {
       data, dataTokens: tokens.length, valFraction, model: config, train: trainConfig,
       out: resolve(typeof v.out === "string" ? v.out : "checkpoints"), saveEvery, keep: int("keep", 3),
-      json: v.json === true, sample: int("sample", 200, 0),
+      json: v.json === true, sample: int("sample", 200, 0), backend: getBackend(),
     };
     return runTraining({ trainer: new Trainer(model, split, trainConfig), tokenizer, options });
   },
