@@ -11,5 +11,10 @@ export function mobyDickPath(): string {
 
 /** The text of `file`, or Moby-Dick when file is null. */
 export function readCorpus(file: string | null): string {
-  return readFileSync(file ?? mobyDickPath(), "utf8");
+  const path = file ?? mobyDickPath();
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read the training text ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
