@@ -109,8 +109,9 @@ function checkInputs(fn: string, q: Tensor, k: Tensor, v: Tensor, opts: Attentio
  * Scaled dot-product attention: softmax(Q K^T * scale + bias, masked) V, per head.
  *
  * q (B, H, T, D), k (B, G, S, D), v (B, G, S, Dv) -> (B, H, T, Dv). Query head h reads key/value
- * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key outputs
- * zeros and gets zero gradient. Equivalent to `attentionReference`, which spells it out in ops.
+ * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key (or whose
+ * biased scores are all -inf) outputs zeros and gets zero gradient; NaN scores propagate.
+ * Equivalent to `attentionReference`, which spells it out in ops.
  * Options `alibi` and `slidingWindow` become an extra bias and mask with queries at absolute
  * positions p = t + S - T (the end of the keys), so they work unchanged with a KV cache.
  */
