@@ -67,3 +67,15 @@ test("Trainer: state() then restore() on a fresh trainer replays the same batche
   assert.deepEqual(b.state(), a.state());
   assert.throws(() => b.restore({} as never), /Trainer.restore: expected \{step, dataRng, dropoutRng\}/);
 });
+
+test("Trainer: 2 accumulated micro-batches of 2 equal one batch of 4 (the same windows)", () => {
+  const run = (batchSize: number, gradAccum: number) => {
+    const model = new GPT({ vocabSize: 7, contextLength: 8, numLayers: 1, numHeads: 2, modelDim: 8 }, { rng: new Rng(4) });
+    const trainer = new Trainer(model, splitTokens(Int32Array.from({ length: 300 }, (_, i) => (i * i + 3 * i) % 7), 0.2), { ...TRAIN_DEFAULTS, steps: 3, batchSize, gradAccum, warmupSteps: 0 });
+    return [trainer.trainStep(), trainer.trainStep()];
+  };
+  const [a1, a2] = run(4, 1), [b1, b2] = run(2, 2);
+  assert.ok(Math.abs(a1.loss - b1.loss) < 1e-6 && Math.abs(a1.gradNorm - b1.gradNorm) < 1e-5, `${a1.loss} ${b1.loss} ${a1.gradNorm} ${b1.gradNorm}`);
+  assert.ok(Math.abs(a2.loss - b2.loss) < 1e-4, `${a2.loss} vs ${b2.loss}`);
+  assert.equal(a1.tokens, b1.tokens);
+});

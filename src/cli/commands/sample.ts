@@ -30,19 +30,19 @@ export function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
 /** Generates after `prompt`, writing text to stdout as it comes; returns the new ids. */
 export async function streamSample(model: GPT, tokenizer: Tokenizer, prompt: string, opts: GenerateOptions): Promise<number[]> {
   const ids: number[] = [];
-  let shown = "";
+  let pending: number[] = [];
   for (const id of model.generate(promptIds(tokenizer, prompt), opts)) {
     ids.push(id);
-    // decode everything so far: a BPE token may end inside a multi-byte character (shown as U+FFFD)
-    const text = tokenizer.decode(ids);
-    if (!text.endsWith("\uFFFD") && text.startsWith(shown)) {
-      process.stdout.write(text.slice(shown.length));
-      shown = text;
+    pending.push(id);
+    // a BPE token may end inside a multi-byte character (decoded as U+FFFD): wait for the rest
+    const text = tokenizer.decode(pending);
+    if (!text.endsWith("\uFFFD")) {
+      process.stdout.write(text);
+      pending = [];
     }
     await new Promise((res) => setImmediate(res));
   }
-  const text = tokenizer.decode(ids);
-  process.stdout.write((text.startsWith(shown) ? text.slice(shown.length) : "") + "\n");
+  process.stdout.write(tokenizer.decode(pending) + "\n");
   return ids;
 }
 
