@@ -100,6 +100,7 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
       return 130;
     }
     log({ type: "done", step: trainer.step, valLoss });
+    process.off("SIGINT", onSigint); // the run is saved: Ctrl-C may now simply end the sample
     if (options.sample > 0 && !options.json) {
       note(`\nsample (${options.sample} tokens, temperature 0.8, top-k 200):`);
       await streamSample(trainer.model, tokenizer, "", { maxNewTokens: options.sample, temperature: 0.8, topK: 200, rng: new Rng(options.train.seed) });
