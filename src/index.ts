@@ -30,3 +30,4 @@ export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
 export { CharTokenizer, Gpt2Tokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from "./data/tokenizer.js";
 export { BatchSampler, splitTokens } from "./data/batches.js";
 export { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerState, type StepResult } from "./train/trainer.js";
+export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";

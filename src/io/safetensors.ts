@@ -52,8 +52,9 @@ const fail = (message: string): never => {
 };
 
 /** Reads and validates the header: lengths, JSON, dtypes, shapes and the exact tiling of the data. */
-export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
-  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array, got ${describe(bytes)}`);
+export function readSafetensorsHeader(file: Uint8Array | ArrayBuffer): SafetensorsHeader {
+  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
+  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
   if (bytes.length < 8) fail(`file of ${bytes.length} bytes is shorter than the 8-byte header length field`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
@@ -134,7 +135,8 @@ function readEntry(name: string, info: JsonValue, dataLen: number): SafetensorsE
 }
 
 /** Parses a safetensors file into tensors (copied out of `bytes`) and its metadata. */
-export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
+export function parseSafetensors(file: Uint8Array | ArrayBuffer): ParsedSafetensors {
+  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
   const header = readSafetensorsHeader(bytes);
   const tensors = new Map<string, Tensor>();
   const dtypes = new Map<string, SafetensorsDType>();
@@ -249,10 +251,11 @@ export function serializeSafetensors(
     const values = t.values;
     let raw: Uint8Array;
     if (t.dtype === "bool") raw = Uint8Array.from(values, (v) => (v ? 1 : 0));
+    else if (LITTLE_ENDIAN) raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength); // a view: copied once, below
     else {
       raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
       const item = values.BYTES_PER_ELEMENT;
-      if (!LITTLE_ENDIAN) for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
+      for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
     }
     const info = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + raw.length] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
