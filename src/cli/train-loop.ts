@@ -66,7 +66,9 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
     interrupted = true;
   };
   process.on("SIGINT", onSigint);
-  const bar = new ProgressBar({ total: steps, label: "train", mode: options.json ? "silent" : undefined });
+  // a resumed run counts from where it started, so the ETA uses this session's speed
+  const start = trainer.step;
+  const bar = new ProgressBar({ total: steps - start, label: start > 0 ? `train (from step ${start})` : "train", mode: options.json ? "silent" : undefined });
   note(`qkv train: ${trainer.model.numParameters().toLocaleString("en-US")} parameters, ${trainer.data.train.length.toLocaleString("en-US")} training tokens, ${tokenizer.kind} tokenizer (vocab ${tokenizer.vocabSize}), ${options.backend} backend, checkpoints in ${resolve(options.out)}`);
   let valLoss: number | null = null;
   let lastSaved = -1;
@@ -84,7 +86,7 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
       }
       const fields: Record<string, string> = { loss: fmt(r.loss), "tok/s": Math.round(tokensPerSec).toString() };
       if (valLoss !== null) fields.val = fmt(valLoss);
-      bar.update(r.step, fields);
+      bar.update(r.step - start, fields);
       if ((options.saveEvery > 0 && r.step % options.saveEvery === 0) || r.step === steps) {
         const dir = await saveRun(ctx, valLoss);
         lastSaved = r.step;
@@ -92,7 +94,7 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
       }
       await new Promise((res) => setImmediate(res)); // lets a pending Ctrl-C run its handler
     }
-    bar.finish(trainer.step, valLoss !== null ? { val: fmt(valLoss) } : {});
+    bar.finish(trainer.step - start, valLoss !== null ? { val: fmt(valLoss) } : {});
     if (interrupted) {
       const dir = lastSaved === trainer.step ? null : await saveRun(ctx, valLoss);
       log({ type: "interrupted", step: trainer.step, dir });
