@@ -27,4 +27,7 @@ export { KVCache } from "./nn/kv-cache.js";
 export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, type GPTPreset, type Positional, type GenerateOptions } from "./nn/gpt.js";
 export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
 export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
+export { CharTokenizer, Gpt2Tokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from "./data/tokenizer.js";
+export { BatchSampler, splitTokens } from "./data/batches.js";
+export { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerState, type StepResult } from "./train/trainer.js";
 export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";

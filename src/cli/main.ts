@@ -2,8 +2,11 @@
 // The qkv command: dispatches to one module per command in ./commands.
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
+import { resume } from "./commands/resume.js";
+import { sample } from "./commands/sample.js";
+import { train } from "./commands/train.js";
 
-const commands: Command[] = [party];
+const commands: Command[] = [party, train, resume, sample];
 
 const usage = `Usage: qkv <command> [options]
 

@@ -147,6 +147,13 @@ export interface GenerateOptions extends SamplingOptions {
   rng?: Rng;
 }
 
+/**
+ * The model. Parameter names (stateDict keys), with Linear weights stored (in, out) like GPT-2's Conv1D:
+ * tokenEmbedding.weight (V, C), positionEmbedding.weight (contextLength, C) for learned positions,
+ * blocks.{i}.ln1.{weight,bias}, blocks.{i}.attn.{wQ,wK,wV,wO}.{weight,bias} (GPT-2's c_attn split in
+ * three, c_proj), blocks.{i}.ln2.{weight,bias}, blocks.{i}.mlp.{fc,proj}.{weight,bias}, lnFinal.{weight,bias}.
+ * The LM head is tokenEmbedding.weight transposed (no parameter of its own).
+ */
 export class GPT extends Module {
   readonly config: GPTConfig;
   readonly tokenEmbedding: Embedding; // (V, C), also the LM head
