@@ -147,6 +147,18 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   return { tensors, metadata: header.metadata, dtypes };
 }
 
+/**
+ * Decodes one tensor of an already validated file (see readSafetensorsHeader), so a large file can
+ * be read one tensor at a time without a second copy of the whole file.
+ */
+export function readSafetensorsTensor(bytes: Uint8Array, header: SafetensorsHeader, name: string): Tensor {
+  const e = header.entries.get(name);
+  if (e === undefined) fail(`no tensor named ${JSON.stringify(name)}`);
+  const { dtype, shape, dataOffsets } = e as SafetensorsEntry;
+  const [array, dt] = decode(name, dtype, bytes.subarray(header.dataStart + dataOffsets[0], header.dataStart + dataOffsets[1]));
+  return Tensor.fromArray(array, shape, dt);
+}
+
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** A copy of `src` in an aligned buffer, in host byte order. */

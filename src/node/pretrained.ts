@@ -1,0 +1,51 @@
+// Hugging Face GPT-2 directories on disk: config.json + model.safetensors in, the same out
+// (every file written atomically). The mapping itself is src/io/gpt2.ts.
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fromPretrained, Gpt2FormatError, gpt2ConfigToHf, gpt2StateFromModel } from "../io/gpt2.js";
+import { serializeSafetensors } from "../io/safetensors.js";
+import type { GPT } from "../nn/gpt.js";
+import { writeFileAtomic } from "./atomic-write.js";
+
+export const HF_CONFIG_FILE = "config.json";
+export const HF_WEIGHTS_FILE = "model.safetensors";
+
+async function readOrFail(path: string, fn: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new Gpt2FormatError(`${fn}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Loads a Hugging Face GPT-2 directory (config.json + model.safetensors) as a qkv GPT in eval mode. */
+export async function loadPretrained(dir: string): Promise<GPT> {
+  const configName = join(dir, HF_CONFIG_FILE), weightsName = join(dir, HF_WEIGHTS_FILE);
+  const config = await readOrFail(configName, "loadPretrained");
+  const weights = await readOrFail(weightsName, "loadPretrained");
+  return fromPretrained({ config, weights, configName, weightsName });
+}
+
+/** True when `dir` looks like a Hugging Face GPT-2 directory (a config.json with GPT-2 fields and model.safetensors). */
+export async function isHfGpt2Dir(dir: string): Promise<boolean> {
+  try {
+    const cfg = JSON.parse(await readFile(join(dir, HF_CONFIG_FILE), "utf8")) as Record<string, unknown>;
+    if (!(await stat(join(dir, HF_WEIGHTS_FILE))).isFile()) return false;
+    return cfg !== null && typeof cfg === "object" && (cfg.model_type === "gpt2" || typeof cfg.n_embd === "number");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `model` as a Hugging Face GPT-2 directory that transformers' GPT2LMHeadModel.from_pretrained
+ * loads: config.json and model.safetensors (published names, F32, metadata format "pt").
+ * `extraConfig` adds fields to config.json (qkv keeps its tokenizer there).
+ */
+export async function saveHfGpt2(dir: string, model: GPT, opts: { extraConfig?: Record<string, unknown> } = {}): Promise<void> {
+  const config = gpt2ConfigToHf(model.config, opts.extraConfig);
+  const weights = serializeSafetensors(gpt2StateFromModel(model), { format: "pt" });
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, HF_WEIGHTS_FILE), weights);
+  await writeFileAtomic(join(dir, HF_CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+}
