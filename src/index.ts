@@ -28,3 +28,4 @@ export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, 
 export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
 export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
 export { fromPretrained, gpt2ConfigFromHf, gpt2ConfigToHf, gpt2StateFromModel, gpt2NameRules, parseHfConfig, GPT2_NAME_TABLE, Gpt2FormatError, type Gpt2NameRule, type PretrainedSource } from "./io/gpt2.js";
+export { exportGptOnnx, checkOnnxExportable, OnnxExportError, ONNX_OPSET } from "./io/onnx.js";

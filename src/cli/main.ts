@@ -3,8 +3,9 @@
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
 import { convertCommand } from "./commands/convert.js";
+import { exportOnnx } from "./commands/export-onnx.js";
 
-const commands: Command[] = [party, convertCommand];
+const commands: Command[] = [party, convertCommand, exportOnnx];
 
 const usage = `Usage: qkv <command> [options]
 

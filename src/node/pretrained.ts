@@ -4,7 +4,9 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fromPretrained, Gpt2FormatError, gpt2ConfigToHf, gpt2StateFromModel } from "../io/gpt2.js";
 import { serializeSafetensors } from "../io/safetensors.js";
-import type { GPT } from "../nn/gpt.js";
+import { GPT, gptConfig, type GPTConfig } from "../nn/gpt.js";
+import { Rng } from "../util/random.js";
+import { loadCheckpoint } from "./checkpoint.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
 export const HF_CONFIG_FILE = "config.json";
@@ -48,4 +50,31 @@ export async function saveHfGpt2(dir: string, model: GPT, opts: { extraConfig?: 
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, HF_WEIGHTS_FILE), weights);
   await writeFileAtomic(join(dir, HF_CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+}
+
+/** config.json field that carries qkv's tokenizer description through a Hugging Face directory. */
+export const HF_TOKENIZER_FIELD = "qkv_tokenizer";
+
+export interface LoadedGpt {
+  model: GPT;
+  /** The tokenizer description (as a checkpoint's state.tokenizer); GPT-2's BPE for a 50257-token Hugging Face model; null if unknown. */
+  tokenizer: unknown;
+  /** "huggingface" for a GPT-2 directory, else "qkv" (a checkpoint). */
+  format: "huggingface" | "qkv";
+  /** The directory the weights came from (for a qkv run folder, the step directory). */
+  dir: string;
+}
+
+/** A GPT from a qkv checkpoint (run or step folder) or a Hugging Face GPT-2 directory, in eval mode. */
+export async function loadGpt(path: string): Promise<LoadedGpt> {
+  if (await isHfGpt2Dir(path)) {
+    const model = await loadPretrained(path);
+    const cfg = JSON.parse(await readFile(join(path, HF_CONFIG_FILE), "utf8")) as Record<string, unknown>;
+    const tokenizer = cfg[HF_TOKENIZER_FIELD] ?? (model.config.vocabSize === 50257 ? { kind: "gpt2" } : null);
+    return { model, tokenizer, format: "huggingface", dir: path };
+  }
+  const ckpt = await loadCheckpoint(path);
+  const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
+  model.loadStateDict(ckpt.model);
+  return { model: model.eval(), tokenizer: ckpt.state.tokenizer ?? null, format: "qkv", dir: ckpt.dir };
 }

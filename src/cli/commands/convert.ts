@@ -1,16 +1,11 @@
 // qkv convert SRC --out DST: a qkv checkpoint <-> a Hugging Face GPT-2 directory (config.json +
 // model.safetensors that transformers' GPT2LMHeadModel.from_pretrained loads). The direction
 // follows SRC unless --to says otherwise.
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { GPT, gptConfig, type GPTConfig } from "../../nn/gpt.js";
-import { isHfGpt2Dir, loadCheckpoint, loadPretrained, saveCheckpoint, saveHfGpt2 } from "../../node.js";
-import { Rng } from "../../util/random.js";
+import { HF_TOKENIZER_FIELD, loadGpt, saveCheckpoint, saveHfGpt2 } from "../../node.js";
 import { choiceFlag, parseFlags, UsageError, type Command } from "../args.js";
 
 const NAME = "convert";
-/** config.json field that carries qkv's tokenizer description through a Hugging Face directory. */
-export const HF_TOKENIZER_FIELD = "qkv_tokenizer";
 
 const usage = `Usage: qkv convert SRC --out DST [--to hf|qkv]
 
@@ -24,30 +19,25 @@ Only GPT-2-shaped models convert to Hugging Face: learned positions, biases, no 
 
 Options:
   --out DST        output directory (required)
-  --to hf|qkv      force the direction (default: from what SRC holds)
+  --to hf|qkv      force the output format (default: the other one than SRC's)
   -h, --help       show this help`;
 
 /** Converts; returns a one-line description of what was written. */
 export async function convert(src: string, out: string, to?: "hf" | "qkv"): Promise<string> {
-  const direction = to ?? ((await isHfGpt2Dir(src)) ? "qkv" : "hf");
+  const { model, tokenizer, format, dir } = await loadGpt(src);
+  const direction = to ?? (format === "huggingface" ? "qkv" : "hf");
+  const count = model.numParameters().toLocaleString("en-US");
   if (direction === "qkv") {
-    const model = await loadPretrained(src);
-    const hfCfg = JSON.parse(await readFile(resolve(src, "config.json"), "utf8")) as Record<string, unknown>;
-    const tokenizer = hfCfg[HF_TOKENIZER_FIELD] ?? (model.config.vocabSize === 50257 ? { kind: "gpt2" } : null);
-    const dir = await saveCheckpoint(out, {
+    const written = await saveCheckpoint(out, {
       config: { ...model.config },
       model: model.stateDict(),
       optimizer: new Map(),
-      state: { step: 0, tokenizer, source: { format: "huggingface-gpt2", path: resolve(src) } },
+      state: { step: 0, tokenizer, source: { format, path: resolve(dir) } },
     });
-    return `wrote qkv checkpoint ${dir} (${model.numParameters().toLocaleString("en-US")} parameters)`;
+    return `wrote qkv checkpoint ${written} from ${dir} (${count} parameters)`;
   }
-  const ckpt = await loadCheckpoint(src);
-  const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
-  model.loadStateDict(ckpt.model);
-  const tokenizer = ckpt.state.tokenizer;
   await saveHfGpt2(out, model, { extraConfig: tokenizer ? { [HF_TOKENIZER_FIELD]: tokenizer } : {} });
-  return `wrote Hugging Face GPT-2 directory ${resolve(out)} from ${ckpt.dir} (${model.numParameters().toLocaleString("en-US")} parameters)`;
+  return `wrote Hugging Face GPT-2 directory ${resolve(out)} from ${dir} (${count} parameters)`;
 }
 
 export const convertCommand: Command = {
