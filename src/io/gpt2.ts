@@ -61,8 +61,8 @@ export class Gpt2FormatError extends Error {
 export interface PretrainedSource {
   /** config.json as text, bytes or a parsed object. */
   config: string | Uint8Array | Record<string, unknown>;
-  /** model.safetensors bytes, or tensors already parsed (Hugging Face names). */
-  weights: Uint8Array | Map<string, Tensor>;
+  /** model.safetensors bytes, tensors already parsed (Hugging Face names), or a reader of one tensor at a time. */
+  weights: Uint8Array | Map<string, Tensor> | Gpt2TensorSource;
   /** Names used in errors (default "config.json" and "model.safetensors"; Node passes full paths). */
   configName?: string;
   weightsName?: string;
@@ -236,13 +236,16 @@ function splitLast(src: Tensor, targets: Tensor[]): void {
   }
 }
 
-interface WeightSource {
+/** Tensors read on demand (Node reads a large file tensor by tensor through this). */
+export interface Gpt2TensorSource {
   names: string[];
   read(name: string): Tensor;
+  /** The dtype as stored, for messages ("F16", "I32", ...). */
   dtype(name: string): string;
 }
 
-function openWeights(weights: PretrainedSource["weights"], file: string): WeightSource {
+function openWeights(weights: PretrainedSource["weights"], file: string): Gpt2TensorSource {
+  if (typeof weights === "object" && weights !== null && !(weights instanceof Map) && !(weights instanceof Uint8Array) && Array.isArray(weights.names)) return weights;
   if (weights instanceof Map) return { names: [...weights.keys()], read: (n) => weights.get(n) as Tensor, dtype: (n) => (weights.get(n) as Tensor).dtype };
   if (!(weights instanceof Uint8Array)) throw new Gpt2FormatError(`fromPretrained: ${file}: expected safetensors bytes (Uint8Array) or a Map of tensors`);
   let header: SafetensorsHeader;

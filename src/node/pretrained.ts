@@ -1,9 +1,10 @@
 // Hugging Face GPT-2 directories on disk: config.json + model.safetensors in, the same out
 // (every file written atomically). The mapping itself is src/io/gpt2.ts.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fromPretrained, Gpt2FormatError, gpt2ConfigToHf, gpt2StateFromModel } from "../io/gpt2.js";
-import { serializeSafetensors } from "../io/safetensors.js";
+import { fromPretrained, Gpt2FormatError, gpt2ConfigToHf, gpt2StateFromModel, type Gpt2TensorSource } from "../io/gpt2.js";
+import { decodeSafetensorsEntry, MAX_HEADER_BYTES, readSafetensorsHeader, SafetensorsError, serializeSafetensors, type SafetensorsEntry } from "../io/safetensors.js";
 import { GPT, gptConfig, type GPTConfig } from "../nn/gpt.js";
 import { Rng } from "../util/random.js";
 import { loadCheckpoint } from "./checkpoint.js";
@@ -20,12 +21,63 @@ async function readOrFail(path: string, fn: string): Promise<Buffer> {
   }
 }
 
-/** Loads a Hugging Face GPT-2 directory (config.json + model.safetensors) as a qkv GPT in eval mode. */
+/**
+ * Loads a Hugging Face GPT-2 directory (config.json + model.safetensors) as a qkv GPT in eval mode.
+ * The weights file is read one tensor at a time, so memory peaks near the model's own size.
+ */
 export async function loadPretrained(dir: string): Promise<GPT> {
   const configName = join(dir, HF_CONFIG_FILE), weightsName = join(dir, HF_WEIGHTS_FILE);
   const config = await readOrFail(configName, "loadPretrained");
-  const weights = await readOrFail(weightsName, "loadPretrained");
-  return fromPretrained({ config, weights, configName, weightsName });
+  let fd: number;
+  try {
+    fd = openSync(weightsName, "r");
+  } catch (e) {
+    throw new Gpt2FormatError(`loadPretrained: cannot read ${weightsName}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return fromPretrained({ config, weights: safetensorsFileSource(fd, weightsName), configName, weightsName });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads exactly `length` bytes at `position`. */
+function readAt(fd: number, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let done = 0; done < length;) {
+    const n = readSync(fd, out, done, length - done, position + done);
+    if (n === 0) break; // truncated: the header checks report it
+    done += n;
+  }
+  return out;
+}
+
+/** A safetensors file as a tensor source: the header is validated up front, each tensor read when asked for. */
+function safetensorsFileSource(fd: number, file: string): Gpt2TensorSource {
+  const size = fstatSync(fd).size;
+  const head = readAt(fd, 0, Math.min(8, size));
+  const len = head.length === 8 ? new DataView(head.buffer).getUint32(0, true) + 2 ** 32 * new DataView(head.buffer).getUint32(4, true) : 0;
+  const headerBytes = len > 0 && len <= MAX_HEADER_BYTES && len <= size - 8 ? readAt(fd, 0, 8 + len) : head;
+  let header;
+  try {
+    header = readSafetensorsHeader(headerBytes, { fileLength: size });
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new Gpt2FormatError(`loadPretrained: ${file} is not a valid safetensors file: ${e.message}`, { cause: e });
+    throw e;
+  }
+  const { entries, dataStart } = header;
+  return {
+    names: [...entries.keys()],
+    read: (name) => {
+      const e = entries.get(name) as SafetensorsEntry;
+      try {
+        return decodeSafetensorsEntry(name, e, readAt(fd, dataStart + e.dataOffsets[0], e.dataOffsets[1] - e.dataOffsets[0]));
+      } catch (err) {
+        throw new Gpt2FormatError(`loadPretrained: ${file}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    dtype: (name) => entries.get(name)?.dtype ?? "?",
+  };
 }
 
 /** True when `dir` looks like a Hugging Face GPT-2 directory (a config.json with GPT-2 fields and model.safetensors). */
