@@ -27,5 +27,6 @@ export { KVCache } from "./nn/kv-cache.js";
 export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, type GPTPreset, type Positional, type GenerateOptions } from "./nn/gpt.js";
 export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
 export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
+export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";
 export { fromPretrained, gpt2ConfigFromHf, gpt2ConfigToHf, gpt2StateFromModel, gpt2NameRules, parseHfConfig, GPT2_NAME_TABLE, Gpt2FormatError, type Gpt2NameRule, type PretrainedSource, type Gpt2TensorSource } from "./io/gpt2.js";
 export { exportGptOnnx, checkOnnxExportable, OnnxExportError, ONNX_OPSET } from "./io/onnx.js";

@@ -53,11 +53,12 @@ const fail = (message: string): never => {
 
 /**
  * Reads and validates the header: lengths, JSON, dtypes, shapes and the exact tiling of the data.
- * `bytes` is the whole file, or only its start (at least 8 + header length bytes) when
+ * `file` is the whole file, or only its start (at least 8 + header length bytes) when
  * `fileLength` gives the file's size, so a large file's header can be checked without reading it all.
  */
-export function readSafetensorsHeader(bytes: Uint8Array, opts: { fileLength?: number } = {}): SafetensorsHeader {
-  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array, got ${describe(bytes)}`);
+export function readSafetensorsHeader(file: Uint8Array | ArrayBuffer, opts: { fileLength?: number } = {}): SafetensorsHeader {
+  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
+  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
   const fileLength = opts.fileLength ?? bytes.length;
   if (!Number.isSafeInteger(fileLength) || fileLength < bytes.length) fail(`fileLength ${fileLength} must be an integer >= the ${bytes.length} bytes given`);
   if (fileLength < 8) fail(`file of ${fileLength} bytes is shorter than the 8-byte header length field`);
@@ -142,7 +143,8 @@ function readEntry(name: string, info: JsonValue, dataLen: number): SafetensorsE
 }
 
 /** Parses a safetensors file into tensors (copied out of `bytes`) and its metadata. */
-export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
+export function parseSafetensors(file: Uint8Array | ArrayBuffer): ParsedSafetensors {
+  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
   const header = readSafetensorsHeader(bytes);
   const tensors = new Map<string, Tensor>();
   const dtypes = new Map<string, SafetensorsDType>();
@@ -276,10 +278,11 @@ export function serializeSafetensors(
     const values = t.values;
     let raw: Uint8Array;
     if (t.dtype === "bool") raw = Uint8Array.from(values, (v) => (v ? 1 : 0));
+    else if (LITTLE_ENDIAN) raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength); // a view: copied once, below
     else {
       raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
       const item = values.BYTES_PER_ELEMENT;
-      if (!LITTLE_ENDIAN) for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
+      for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
     }
     const info = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + raw.length] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
