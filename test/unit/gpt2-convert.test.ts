@@ -150,3 +150,56 @@ test("fromPretrained works from bytes alone (the browser path)", () => {
   const model = fromPretrained({ config: readFileSync(join(fixture, "config.json"), "utf8"), weights: new Uint8Array(fixtureBytes) });
   assert.equal(model.forward(ids).shape.join(","), "2,7,61");
 });
+
+/** float32 -> IEEE binary16 bits, round to nearest even (finite inputs). */
+function toHalfBits(x: number): number {
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24); // subnormal (may round up into the smallest normal: still correct bits)
+  let e = Math.floor(Math.log2(a));
+  if (a / 2 ** e >= 2) e++;
+  if (a / 2 ** e < 1) e--;
+  let m = Math.round((a / 2 ** e - 1) * 1024);
+  if (m === 1024) (m = 0), e++;
+  return sign | ((e + 15) << 10) | m;
+}
+
+test("loadPretrained reads F16 weights (half-precision Hugging Face files) and still matches transformers closely", async () => {
+  const header = readSafetensorsHeader(fixtureBytes);
+  const tensors = parseSafetensors(fixtureBytes).tensors;
+  const entries: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of header.entries.keys()) {
+    const t = tensors.get(name) as Tensor;
+    const half = Uint16Array.from(t.values as Float32Array, toHalfBits);
+    entries[name] = { dtype: "F16", shape: [...t.shape], data_offsets: [offset, offset + 2 * half.length] };
+    chunks.push(new Uint8Array(half.buffer));
+    offset += 2 * half.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(entries));
+  const file = new Uint8Array(8 + json.length + offset);
+  new DataView(file.buffer).setBigUint64(0, BigInt(json.length), true);
+  file.set(json, 8);
+  let o = 8 + json.length;
+  for (const c of chunks) (file.set(c, o), (o += c.length));
+  const dir = variant("f16", { rawWeights: file });
+  const expected = JSON.parse(readFileSync(join(fixture, "expected.json"), "utf8"));
+  const model = await loadPretrained(dir);
+  const ids2 = Tensor.fromArray(Int32Array.from(expected.input_ids.flat()), [2, 11], "int32");
+  const got = model.forward(ids2).values;
+  let maxDiff = 0;
+  for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - expected.logits.data[i]));
+  assert.ok(maxDiff > 0 && maxDiff < 2e-2, `F16 weights: max |dlogit| ${maxDiff}`);
+});
+
+test("loadPretrained: a truncated model.safetensors is refused with its path before any tensor is read", async () => {
+  const dir = variant("truncated", { rawWeights: fixtureBytes.subarray(0, fixtureBytes.length - 100) });
+  await assert.rejects(loadPretrained(dir), (e: Error) => {
+    assert.match(e.message, /loadPretrained: .*truncated\/model\.safetensors is not a valid safetensors file: .*run past the \d+-byte data section/);
+    return true;
+  });
+  const short = variant("short", { rawWeights: fixtureBytes.subarray(0, 5) });
+  await assert.rejects(loadPretrained(short), /short\/model\.safetensors is not a valid safetensors file: .*shorter than the 8-byte header/);
+});
