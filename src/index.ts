@@ -18,7 +18,7 @@ export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm } from "./optim/clip.js";
 export type { OptimizerState } from "./optim/optimizer.js";
-export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, SafetensorsError, MAX_HEADER_BYTES, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type ParsedSafetensors } from "./io/safetensors.js";
+export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, readSafetensorsTensor, decodeSafetensorsEntry, SafetensorsError, MAX_HEADER_BYTES, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type ParsedSafetensors } from "./io/safetensors.js";
 export { checkpointToFiles, checkpointFromFiles, checkpointStep, CheckpointError, CHECKPOINT_FILES, type Checkpoint } from "./io/checkpoint.js";
 export { generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, MIN_GUESTS, MAX_GUESTS, type PartyBatch, type PartyTensors } from "./data/party.js";
 export { PartyModel, type PartyModelConfig, type PartyOutput } from "./nn/party.js";
@@ -31,3 +31,5 @@ export { CharTokenizer, Gpt2Tokenizer, tokenizerFromJSON, type Tokenizer, type T
 export { BatchSampler, splitTokens } from "./data/batches.js";
 export { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerState, type StepResult } from "./train/trainer.js";
 export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";
+export { fromPretrained, gpt2ConfigFromHf, gpt2ConfigToHf, gpt2StateFromModel, gpt2NameRules, parseHfConfig, GPT2_NAME_TABLE, Gpt2FormatError, type Gpt2NameRule, type PretrainedSource, type Gpt2TensorSource } from "./io/gpt2.js";
+export { exportGptOnnx, checkOnnxExportable, OnnxExportError, ONNX_OPSET } from "./io/onnx.js";

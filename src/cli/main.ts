@@ -5,8 +5,10 @@ import { party } from "./commands/party.js";
 import { resume } from "./commands/resume.js";
 import { sample } from "./commands/sample.js";
 import { train } from "./commands/train.js";
+import { convertCommand } from "./commands/convert.js";
+import { exportOnnx } from "./commands/export-onnx.js";
 
-const commands: Command[] = [party, train, resume, sample];
+const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx];
 
 const usage = `Usage: qkv <command> [options]
 
