@@ -1,0 +1,411 @@
+// The qkv attention visualizer: one classic script, inlined into the page by `qkv inspect --serve`,
+// `qkv party --serve`, `qkv train --serve` and `--html FILE`. It draws what the payload holds
+// (src/explain/payload.ts); it runs no model. Canvas everywhere, so thousands of tokens stay smooth.
+
+interface Encoded { dtype: "f32" | "u8"; shape: number[]; b64: string }
+interface LayerData {
+  name: string; H: number; T: number; S: number; D: number; Dv: number;
+  weights: Encoded; q?: Encoded; k?: Encoded; v?: Encoded; scores?: Encoded; mask?: Encoded; headOutput?: Encoded;
+  entropy: number[]; roles: string[];
+}
+interface Payload {
+  version: 1; title: string; tokens: string[]; queryTokens: string[]; layers: LayerData[];
+  rollout: Encoded | null; flow: Encoded | null;
+  ablation: { loss: number; heads: { layer: number; head: number; dLoss: number; maxAbsDLogit: number }[] } | null;
+  focus: number; notes: string[]; live: boolean;
+}
+interface LiveUpdate { points: [number, number][]; version: number; done: boolean; status?: string }
+
+const qkv = {
+  payload: null as Payload | null,
+  cache: new Map<Encoded, Float32Array>(),
+  layer: 0,
+  head: 0,
+  query: 0,
+  ablated: new Set<string>(),
+  token: new URLSearchParams(location.search).get("token") ?? "",
+  served: location.protocol.startsWith("http"),
+  losses: [] as [number, number][],
+  version: -1,
+  renderMs: 0,
+  renders: 0,
+  headViewRows: [] as { i: number; x: number; y: number }[],
+};
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const B64 = new Uint8Array(128);
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach((c, i) => (B64[c.charCodeAt(0)] = i));
+
+/** Base64 -> bytes with a lookup table (atob + charCodeAt is several times slower on big maps). */
+function fromBase64(s: string): Uint8Array {
+  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const n = (B64[s.charCodeAt(i)] << 18) | (B64[s.charCodeAt(i + 1)] << 12) | (B64[s.charCodeAt(i + 2)] << 6) | B64[s.charCodeAt(i + 3)];
+    if (o < out.length) out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+function decode(e: Encoded): Float32Array {
+  let f = qkv.cache.get(e);
+  if (f) return f;
+  const bytes = fromBase64(e.b64);
+  if (e.dtype === "f32") f = new Float32Array(bytes.buffer, 0, bytes.length / 4);
+  else {
+    f = new Float32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) f[i] = bytes[i] / 255;
+  }
+  qkv.cache.set(e, f);
+  return f;
+}
+
+// viridis, 5 stops, interpolated into a 256-entry table
+const LUT = (() => {
+  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const lut = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const x = (i / 255) * 4, k = Math.min(3, Math.floor(x)), f = x - k;
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(stops[k][c] + f * (stops[k + 1][c] - stops[k][c]));
+  }
+  return lut;
+})();
+const color = (v: number) => { const i = Math.max(0, Math.min(255, Math.round(v * 255))) * 3; return `rgb(${LUT[i]},${LUT[i + 1]},${LUT[i + 2]})`; };
+const diverging = (v: number) => (v >= 0 ? `rgba(214,96,77,${Math.min(1, v)})` : `rgba(67,147,195,${Math.min(1, -v)})`);
+
+/**
+ * Draws a (rows, cols) map into a canvas of at most `px` pixels a side: each pixel shows the max
+ * of the block of cells it covers, so a 2048x2048 map costs one pass and keeps sharp peaks.
+ */
+function drawHeat(canvas: HTMLCanvasElement, data: Float32Array, offset: number, rows: number, cols: number, px: number, scale = 1): void {
+  const cell = Math.max(1, Math.min(32, Math.floor(px / Math.max(rows, cols))));
+  const ph = Math.min(rows, px), pw = Math.min(cols, px);
+  canvas.width = Math.max(1, rows <= px && cols <= px ? cols * cell : pw);
+  canvas.height = Math.max(1, rows <= px && cols <= px ? rows * cell : ph);
+  const img = new ImageData(pw, ph);
+  const px32 = new Uint32Array(img.data.buffer);
+  const lut32 = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) lut32[i] = (255 << 24) | (LUT[i * 3 + 2] << 16) | (LUT[i * 3 + 1] << 8) | LUT[i * 3];
+  for (let y = 0; y < ph; y++) {
+    const r0 = Math.floor((y * rows) / ph), r1 = Math.max(r0 + 1, Math.floor(((y + 1) * rows) / ph));
+    for (let x = 0; x < pw; x++) {
+      const c0 = Math.floor((x * cols) / pw), c1 = Math.max(c0 + 1, Math.floor(((x + 1) * cols) / pw));
+      let m = 0;
+      for (let r = r0; r < r1; r++) {
+        const base = offset + r * cols;
+        for (let c = c0; c < c1; c++) if (data[base + c] > m) m = data[base + c];
+      }
+      px32[y * pw + x] = lut32[Math.min(255, Math.round(m * scale * 255))];
+    }
+  }
+  const ctx = canvas.getContext("2d") as CanvasRenderingContext2D;
+  if (canvas.width === pw && canvas.height === ph) ctx.putImageData(img, 0, 0);
+  else {
+    const tmp = new OffscreenCanvas(pw, ph);
+    (tmp.getContext("2d") as OffscreenCanvasRenderingContext2D).putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
+  }
+  canvas.dataset.rows = String(rows);
+  canvas.dataset.cols = String(cols);
+}
+
+const P = () => qkv.payload as Payload;
+const L = () => P().layers[qkv.layer];
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const key = (l: number, h: number) => `${l}:${h}`;
+
+function renderModelView(): void {
+  const grid = $("grid");
+  grid.innerHTML = "";
+  const p = P();
+  const tile = Math.max(64, Math.min(160, Math.floor(900 / Math.max(...p.layers.map((l) => l.H)))));
+  p.layers.forEach((l, li) => {
+    const w = decode(l.weights);
+    const row = document.createElement("div");
+    row.className = "grid-row";
+    row.innerHTML = `<div class="grid-label">${esc(l.name)}</div>`;
+    for (let h = 0; h < l.H; h++) {
+      const fig = document.createElement("figure");
+      fig.className = "tile" + (li === qkv.layer && h === qkv.head ? " selected" : "") + (qkv.ablated.has(key(li, h)) ? " ablated" : "");
+      fig.dataset.layer = String(li);
+      fig.dataset.head = String(h);
+      const c = document.createElement("canvas");
+      c.style.width = c.style.height = `${tile}px`;
+      drawHeat(c, w, h * l.T * l.S, l.T, l.S, tile);
+      c.style.height = `${Math.max(8, Math.round((tile * c.height) / c.width))}px`;
+      const ab = p.ablation?.heads.find((x) => x.layer === li && x.head === h);
+      fig.innerHTML = `<figcaption>L${li} H${h} · ${esc(l.roles[h] ?? "")}<br>entropy ${l.entropy[h]?.toFixed(2) ?? "?"}${ab ? ` · Δloss ${ab.dLoss.toFixed(3)}` : ""}</figcaption>`;
+      fig.prepend(c);
+      const box = document.createElement("label");
+      box.className = "ablate";
+      box.innerHTML = `<input type="checkbox" data-testid="ablate-${li}-${h}" ${qkv.ablated.has(key(li, h)) ? "checked" : ""}> ablate`;
+      box.addEventListener("click", (ev) => ev.stopPropagation());
+      (box.firstChild as HTMLInputElement).addEventListener("change", () => toggleAblation(li, h));
+      fig.append(box);
+      fig.addEventListener("click", () => select(li, h));
+      row.append(fig);
+    }
+    grid.append(row);
+  });
+}
+
+function renderHeatmap(): void {
+  const l = L(), c = $<HTMLCanvasElement>("heatmap");
+  drawHeat(c, decode(l.weights), qkv.head * l.T * l.S, l.T, l.S, 512);
+  $("heat-caption").textContent = `${l.name}, head ${qkv.head}: rows are queries (${l.T}), columns keys (${l.S}); brighter = more attention`;
+}
+
+/** Head view: queries on the left, keys on the right, a line per pair with opacity = weight. */
+function renderHeadView(): void {
+  const l = L(), p = P(), c = $<HTMLCanvasElement>("headview");
+  const w = decode(l.weights), base = qkv.head * l.T * l.S;
+  const win = 60; // tokens shown per side; long inputs show a window around the query
+  const t0 = Math.max(0, Math.min(qkv.query - (win >> 1), l.T - win)), t1 = Math.min(l.T, t0 + win);
+  const rel = l.T === l.S ? t0 : 0;
+  const s0 = Math.max(0, Math.min(rel, l.S - win)), s1 = Math.min(l.S, s0 + win);
+  const rowH = 18, width = 560, rows = Math.max(t1 - t0, s1 - s0);
+  c.width = width;
+  c.height = rows * rowH + 8;
+  const ctx = c.getContext("2d") as CanvasRenderingContext2D;
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.textBaseline = "middle";
+  const xl = 180, xr = width - 180;
+  qkv.headViewRows = [];
+  for (let t = t0; t < t1; t++) {
+    const y = (t - t0) * rowH + rowH / 2 + 4;
+    const focus = t === qkv.query;
+    const all = l.T * l.S <= 4096;
+    if (focus || all) for (let s = s0; s < s1; s++) {
+      const a = w[base + t * l.S + s];
+      if (a < 0.01) continue;
+      ctx.strokeStyle = focus ? `rgba(230,120,20,${a})` : `rgba(70,110,200,${a * 0.5})`;
+      ctx.lineWidth = focus ? 1 + 3 * a : 1;
+      ctx.beginPath();
+      ctx.moveTo(xl + 4, y);
+      ctx.lineTo(xr - 4, (s - s0) * rowH + rowH / 2 + 4);
+      ctx.stroke();
+    }
+    ctx.fillStyle = focus ? "#c05000" : "#222";
+    ctx.textAlign = "right";
+    ctx.fillText(p.queryTokens[t].slice(0, 28), xl, y);
+    qkv.headViewRows.push({ i: t, x: xl - 20, y });
+  }
+  ctx.textAlign = "left";
+  for (let s = s0; s < s1; s++) {
+    const a = w[base + qkv.query * l.S + s];
+    ctx.fillStyle = color(a);
+    ctx.fillRect(xr, (s - s0) * rowH + 5, 8, rowH - 2);
+    ctx.fillStyle = "#222";
+    ctx.fillText(p.tokens[s].slice(0, 24), xr + 12, (s - s0) * rowH + rowH / 2 + 4);
+  }
+  $("headview-caption").textContent = `queries ${t0}..${t1 - 1} of ${l.T}, keys ${s0}..${s1 - 1} of ${l.S}; point at a query on the left`;
+}
+
+function vecCells(v: Float32Array, off: number, n: number, scale: number): string {
+  let s = "";
+  for (let i = 0; i < Math.min(n, 32); i++) s += `<i style="background:${diverging(v[off + i] / scale)}"></i>`;
+  return `<span class="vec">${s}</span>`;
+}
+
+/** The party view: the pointed query's question, every guest's badge, match score, share and story. */
+function renderParty(): void {
+  const l = L(), p = P(), t = qkv.query, h = qkv.head;
+  const w = decode(l.weights), row = (h * l.T + t) * l.S;
+  const order = Array.from({ length: l.S }, (_, s) => s).sort((a, b) => w[row + b] - w[row + a]);
+  const shown = order.slice(0, 40);
+  const q = l.q && decode(l.q), k = l.k && decode(l.k), v = l.v && decode(l.v), sc = l.scores && decode(l.scores), m = l.mask && decode(l.mask);
+  const maxAbs = (a: Float32Array | undefined) => (a ? a.reduce((x, y) => Math.max(x, Math.abs(y)), 1e-9) : 1);
+  const qs = maxAbs(q), ks = maxAbs(k), vs = maxAbs(v);
+  const takes = shown.map((s) => {
+    if (!v) return w[row + s];
+    let n = 0;
+    for (let d = 0; d < l.Dv; d++) n += (w[row + s] * v[(h * l.S + s) * l.Dv + d]) ** 2;
+    return Math.sqrt(n);
+  });
+  const takeSum = takes.reduce((a, b) => a + b, 0) || 1;
+  let html = `<p class="question" data-testid="party-question">Question from <b>${esc(p.queryTokens[t])}</b> (query ${t}, ${esc(l.name)}, head ${h})${q ? ` ${vecCells(q, (h * l.T + t) * l.D, l.D, qs)}` : ""}</p>`;
+  html += `<table><thead><tr><th>guest</th>${k ? "<th>badge (key)</th>" : ""}${sc ? "<th>match score</th>" : ""}<th>share of attention</th>${v ? "<th>story (value)</th><th>takes home</th>" : ""}</tr></thead><tbody>`;
+  shown.forEach((s, i) => {
+    const share = w[row + s];
+    const masked = m ? m[row + s] === 0 : false;
+    html += `<tr data-guest="${esc(p.tokens[s])}" data-share="${share}" class="${masked ? "masked" : ""}${i === 0 ? " top" : ""}"${i === 0 ? ' data-testid="party-top"' : ""}>`;
+    html += `<td class="name">${esc(p.tokens[s])}</td>`;
+    if (k) html += `<td>${vecCells(k, (h * l.S + s) * l.D, l.D, ks)}</td>`;
+    if (sc) html += `<td class="num">${masked ? "masked" : sc[row + s].toFixed(2)}</td>`;
+    html += `<td><span class="bar" style="width:${Math.round(share * 160)}px"></span> ${(share * 100).toFixed(1)}%</td>`;
+    if (v) html += `<td>${vecCells(v, (h * l.S + s) * l.Dv, l.Dv, vs)}</td><td class="num">${((takes[i] / takeSum) * 100).toFixed(1)}%</td>`;
+    html += "</tr>";
+  });
+  html += "</tbody></table>";
+  if (order.length > shown.length) html += `<p class="note">${order.length - shown.length} more guests with smaller shares not shown</p>`;
+  if (l.headOutput) html += `<p>What it hears (head output, the share-weighted stories): ${vecCells(decode(l.headOutput), (h * l.T + t) * l.Dv, l.Dv, vs)}</p>`;
+  $("party-view").innerHTML = html;
+}
+
+function renderRolloutFlow(): void {
+  const p = P();
+  const sec = $("rollout-section");
+  sec.hidden = !p.rollout;
+  if (!p.rollout) return;
+  const T = p.rollout.shape[0];
+  drawHeat($<HTMLCanvasElement>("rollout"), decode(p.rollout), 0, T, T, 320);
+  if (p.flow) drawHeat($<HTMLCanvasElement>("flow"), decode(p.flow), 0, T, T, 320);
+  $("flow-note").textContent = p.flow ? "attention flow (max-flow through the layers)" : `attention flow is computed for up to 24 tokens; this input has ${T}`;
+}
+
+function renderAblation(): void {
+  const a = P().ablation;
+  const names = [...qkv.ablated].map((k) => `L${k.replace(":", " H")}`);
+  let html = a ? `<p>Loss ${a.loss.toFixed(4)}. Zeroing one head at a time:</p><table><tr><th>head</th><th>Δ loss</th><th>max |Δ logit|</th></tr>${a.heads.map((x) => `<tr><td>L${x.layer} H${x.head}</td><td class="num">${x.dLoss.toFixed(4)}</td><td class="num">${x.maxAbsDLogit.toFixed(4)}</td></tr>`).join("")}</table>` : "<p>No ablation table for this page.</p>";
+  html += `<p data-testid="ablated">${names.length ? `Ablated: ${names.join(", ")}` : "Tick “ablate” on a head in the model view to zero it."}</p>`;
+  $("ablation").innerHTML = html;
+}
+
+function renderAll(): void {
+  const t0 = performance.now();
+  const p = P();
+  document.title = `qkv · ${p.title}`;
+  $("title").textContent = p.title;
+  $("notes").innerHTML = p.notes.map((n) => `<div>${esc(n)}</div>`).join("");
+  const ls = $<HTMLSelectElement>("layer"), hs = $<HTMLSelectElement>("head");
+  ls.innerHTML = p.layers.map((l, i) => `<option value="${i}">${esc(l.name)}</option>`).join("");
+  ls.value = String(qkv.layer);
+  hs.innerHTML = Array.from({ length: L().H }, (_, h) => `<option value="${h}">head ${h}</option>`).join("");
+  hs.value = String(qkv.head);
+  renderModelView();
+  renderHeatmap();
+  qkv.renderMs = performance.now() - t0; // the heatmaps: model view grid + selected head
+  renderHeadView();
+  renderParty();
+  renderRolloutFlow();
+  renderAblation();
+  qkv.renders++;
+  document.body.dataset.renders = String(qkv.renders);
+}
+
+function select(layer: number, head: number): void {
+  qkv.layer = layer;
+  qkv.head = Math.min(head, P().layers[layer].H - 1);
+  qkv.query = Math.min(qkv.query, L().T - 1);
+  renderAll();
+}
+
+function pointAt(query: number): void {
+  if (query === qkv.query || query < 0 || query >= L().T) return;
+  qkv.query = query;
+  renderHeadView();
+  renderParty();
+}
+
+function api(path: string, init?: RequestInit): Promise<Response> {
+  return fetch(`${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(qkv.token)}`, init).then((r) => {
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+    return r;
+  });
+}
+
+async function toggleAblation(layer: number, head: number): Promise<void> {
+  const k = key(layer, head);
+  if (qkv.ablated.has(k)) qkv.ablated.delete(k);
+  else qkv.ablated.add(k);
+  if (qkv.served) {
+    const heads = [...qkv.ablated].map((x) => ({ layer: Number(x.split(":")[0]), head: Number(x.split(":")[1]) }));
+    const r = await api("/api/ablate", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(heads) });
+    setPayload((await r.json()) as Payload, false);
+  } else {
+    renderModelView();
+    renderAblation();
+  }
+}
+
+function setPayload(p: Payload, resetFocus: boolean): void {
+  qkv.payload = p;
+  qkv.cache.clear();
+  qkv.layer = Math.min(qkv.layer, p.layers.length - 1);
+  if (resetFocus) qkv.query = p.focus;
+  qkv.query = Math.min(qkv.query, p.layers[qkv.layer].T - 1);
+  renderAll();
+}
+
+function drawLoss(): void {
+  const c = $<HTMLCanvasElement>("loss"), pts = qkv.losses;
+  const ctx = c.getContext("2d") as CanvasRenderingContext2D;
+  ctx.clearRect(0, 0, c.width, c.height);
+  c.dataset.points = String(pts.length);
+  if (pts.length === 0) return;
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y0 = Math.min(...ys, 0), y1 = Math.max(...ys, 1e-9);
+  ctx.strokeStyle = "#ccc";
+  ctx.strokeRect(40, 10, c.width - 50, c.height - 30);
+  ctx.fillStyle = "#444";
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.fillText(y1.toFixed(2), 2, 16);
+  ctx.fillText(y0.toFixed(2), 2, c.height - 20);
+  ctx.fillText(`step ${x1}`, c.width - 60, c.height - 4);
+  ctx.strokeStyle = "#d0541a";
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  pts.forEach(([x, y], i) => {
+    const px = 40 + ((x - x0) / (x1 - x0)) * (c.width - 50), py = 10 + (1 - (y - y0) / (y1 - y0)) * (c.height - 30);
+    if (i === 0) ctx.moveTo(px, py);
+    else ctx.lineTo(px, py);
+  });
+  ctx.stroke();
+}
+
+async function poll(): Promise<void> {
+  try {
+    const u = (await (await api(`/api/live?since=${qkv.losses.length}`)).json()) as LiveUpdate;
+    qkv.losses.push(...u.points);
+    drawLoss();
+    const last = qkv.losses[qkv.losses.length - 1];
+    $("loss-text").textContent = `${u.status ?? ""} ${last ? `step ${last[0]}: loss ${last[1].toFixed(4)}` : "waiting for the first step"}${u.done ? " (done)" : ""}`;
+    if (u.version !== qkv.version) {
+      qkv.version = u.version;
+      setPayload((await (await api("/api/trace")).json()) as Payload, false);
+    }
+    if (!u.done) setTimeout(poll, 300);
+  } catch (err) {
+    $("loss-text").textContent = `live updates stopped: ${(err as Error).message}`;
+  }
+}
+
+async function main(): Promise<void> {
+  $("heatmap").addEventListener("mousemove", (ev) => {
+    const c = ev.currentTarget as HTMLCanvasElement, r = c.getBoundingClientRect();
+    pointAt(Math.floor(((ev.clientY - r.top) / r.height) * L().T));
+  });
+  $("headview").addEventListener("mousemove", (ev) => {
+    const r = (ev.currentTarget as HTMLCanvasElement).getBoundingClientRect();
+    if (ev.clientX - r.left > 200) return;
+    const y = ev.clientY - r.top;
+    const hit = qkv.headViewRows.find((row) => Math.abs(row.y - y) <= 9);
+    if (hit) pointAt(hit.i);
+  });
+  $("layer").addEventListener("change", (ev) => select(Number((ev.target as HTMLSelectElement).value), qkv.head));
+  $("head").addEventListener("change", (ev) => select(qkv.layer, Number((ev.target as HTMLSelectElement).value)));
+  const embedded = document.getElementById("qkv-data");
+  const p = embedded ? (JSON.parse(embedded.textContent ?? "") as Payload) : ((await (await api("/api/trace")).json()) as Payload);
+  setPayload(p, true);
+  $("live-section").hidden = !p.live;
+  if (p.live && qkv.served) poll();
+  document.body.dataset.ready = "1";
+}
+
+/** For tests and the bench: where a query token sits in the head view, in page coordinates. */
+(window as unknown as { qkv: unknown }).qkv = {
+  state: qkv,
+  headViewPoint(i: number): { x: number; y: number } | null {
+    const c = $("headview").getBoundingClientRect(), row = qkv.headViewRows.find((r) => r.i === i);
+    return row ? { x: c.left + (row.x * c.width) / $<HTMLCanvasElement>("headview").width, y: c.top + row.y } : null;
+  },
+};
+
+main().catch((err: Error) => {
+  $("title").textContent = `qkv: ${err.message}`;
+  document.body.dataset.error = err.message;
+});
