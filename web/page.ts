@@ -117,6 +117,8 @@ const P = () => qkv.payload as Payload;
 const L = () => P().layers[qkv.layer];
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const key = (l: number, h: number) => `${l}:${h}`;
+/** NaN travels through JSON as null: show a dash. */
+const fmt = (x: number | null | undefined, digits: number) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "–");
 
 function renderModelView(): void {
   const grid = $("grid");
@@ -138,7 +140,7 @@ function renderModelView(): void {
       drawHeat(c, w, h * l.T * l.S, l.T, l.S, tile);
       c.style.height = `${Math.max(8, Math.round((tile * c.height) / c.width))}px`;
       const ab = p.ablation?.heads.find((x) => x.layer === li && x.head === h);
-      fig.innerHTML = `<figcaption>L${li} H${h} · ${esc(l.roles[h] ?? "")}<br>entropy ${l.entropy[h]?.toFixed(2) ?? "?"}${ab ? ` · Δloss ${ab.dLoss.toFixed(3)}` : ""}</figcaption>`;
+      fig.innerHTML = `<figcaption>L${li} H${h} · ${esc(l.roles[h] ?? "")}<br>entropy ${fmt(l.entropy[h], 2)}${ab && typeof ab.dLoss === "number" ? ` · Δloss ${fmt(ab.dLoss, 3)}` : ""}</figcaption>`;
       fig.prepend(c);
       const box = document.createElement("label");
       box.className = "ablate";
@@ -260,7 +262,7 @@ function renderRolloutFlow(): void {
 function renderAblation(): void {
   const a = P().ablation;
   const names = [...qkv.ablated].map((k) => `L${k.replace(":", " H")}`);
-  let html = a ? `<p>Loss ${a.loss.toFixed(4)}. Zeroing one head at a time:</p><table><tr><th>head</th><th>Δ loss</th><th>max |Δ logit|</th></tr>${a.heads.map((x) => `<tr><td>L${x.layer} H${x.head}</td><td class="num">${x.dLoss.toFixed(4)}</td><td class="num">${x.maxAbsDLogit.toFixed(4)}</td></tr>`).join("")}</table>` : "<p>No ablation table for this page.</p>";
+  let html = a ? `<p>Loss ${fmt(a.loss, 4)}. Zeroing one head at a time:</p><table><tr><th>head</th><th>Δ loss</th><th>max |Δ logit|</th></tr>${a.heads.map((x) => `<tr><td>L${x.layer} H${x.head}</td><td class="num">${fmt(x.dLoss, 4)}</td><td class="num">${fmt(x.maxAbsDLogit, 4)}</td></tr>`).join("")}</table>` : "<p>No ablation table for this page.</p>";
   html += `<p data-testid="ablated">${names.length ? `Ablated: ${names.join(", ")}` : "Tick “ablate” on a head in the model view to zero it."}</p>`;
   $("ablation").innerHTML = html;
 }

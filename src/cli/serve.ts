@@ -150,7 +150,13 @@ export function startServer(routes: ServeRoutes, opts: ServeOptions = {}): Promi
         } catch {
           throw new Refusal(400, "body is not JSON");
         }
-        return send(res, 200, json, routes.ablate(body));
+        let answer: string;
+        try {
+          answer = routes.ablate(body);
+        } catch (err) {
+          throw new Refusal(400, (err as Error).message); // a request naming heads the model lacks
+        }
+        return send(res, 200, json, answer);
       }
       throw new Refusal(404, "not found");
     } catch (err) {

@@ -1,0 +1,64 @@
+// Glue between explainable models and the page: --serve (local server, live training feed) and
+// --html (one self-contained file).
+import { explainPayload, parseHeadRefs, type ExplainOptions, type Explainable } from "../explain/session.js";
+import { payloadJson, type ExplainPayload } from "../explain/payload.js";
+import { renderPage, writeFileAtomic } from "./page.js";
+import { startServer, type RunningServer, type ServeOptions } from "./serve.js";
+
+/** Training progress for the page: loss points and the latest attention payload. */
+export class LiveFeed {
+  readonly points: [number, number][] = [];
+  version = 0;
+  done = false;
+  status = "training";
+  #payload: string | null = null;
+
+  push(step: number, loss: number): void {
+    this.points.push([step, loss]);
+  }
+  /** Publishes a new attention payload; the page re-fetches it on its next poll. */
+  publish(payload: ExplainPayload): void {
+    this.#payload = payloadJson(payload);
+    this.version++;
+  }
+  finish(status = "done"): void {
+    this.done = true;
+    this.status = status;
+  }
+  get payload(): string | null {
+    return this.#payload;
+  }
+  json(since: number): string {
+    return JSON.stringify({ points: this.points.slice(since), version: this.version, done: this.done, status: this.status });
+  }
+}
+
+/** Lets the server answer between training steps (training is synchronous JavaScript). */
+export const yieldToServer = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export interface VisualizeOptions extends ServeOptions, ExplainOptions {
+  feed?: LiveFeed;
+}
+
+/**
+ * Serves the page for `subject` (a function when the model changes, as while training) and
+ * resolves with the running server; its URL carries the per-launch token.
+ */
+export async function serveExplain(subject: Explainable | (() => Explainable), opts: VisualizeOptions = {}): Promise<RunningServer> {
+  const current = () => (typeof subject === "function" ? subject() : subject);
+  const explainOpts: ExplainOptions = { ...opts, live: opts.live ?? opts.feed !== undefined };
+  let cached: string | null = null;
+  return startServer({
+    page: () => renderPage(),
+    trace: () => opts.feed?.payload ?? (cached ??= payloadJson(explainPayload(current(), explainOpts))),
+    live: opts.feed ? (since) => (opts.feed as LiveFeed).json(since) : undefined,
+    ablate: (body) => payloadJson(explainPayload(current(), { ...explainOpts, ablate: parseHeadRefs(body), ablationTable: false })),
+  }, opts);
+}
+
+/** Writes the page with its data inlined: it works from disk, without a server. */
+export function writeHtml(file: string, subject: Explainable, opts: ExplainOptions = {}): ExplainPayload {
+  const payload = explainPayload(subject, { ...opts, live: false });
+  writeFileAtomic(file, renderPage(payload));
+  return payload;
+}
