@@ -18,7 +18,7 @@ interface LiveUpdate { points: [number, number][]; version: number; done: boolea
 
 const qkv = {
   payload: null as Payload | null,
-  cache: new Map<Encoded, Float32Array>(),
+  cache: new Map<Encoded, Arr>(),
   layer: 0,
   head: 0,
   query: 0,
@@ -28,6 +28,7 @@ const qkv = {
   losses: [] as [number, number][],
   version: -1,
   renderMs: 0,
+  decodeMs: 0,
   renders: 0,
   headViewRows: [] as { i: number; x: number; y: number }[],
 };
@@ -50,18 +51,20 @@ function fromBase64(s: string): Uint8Array {
   return out;
 }
 
-function decode(e: Encoded): Float32Array {
-  let f = qkv.cache.get(e);
-  if (f) return f;
+/** A decoded array: value i is data[i] * scale (uint8 maps stay bytes: no 4x float copy). */
+interface Arr { data: Float32Array | Uint8Array; scale: number }
+
+function decode(e: Encoded): Arr {
+  let a = qkv.cache.get(e);
+  if (a) return a;
   const bytes = fromBase64(e.b64);
-  if (e.dtype === "f32") f = new Float32Array(bytes.buffer, 0, bytes.length / 4);
-  else {
-    f = new Float32Array(bytes.length);
-    for (let i = 0; i < bytes.length; i++) f[i] = bytes[i] / 255;
-  }
-  qkv.cache.set(e, f);
-  return f;
+  a = e.dtype === "f32" ? { data: new Float32Array(bytes.buffer, 0, bytes.length / 4), scale: 1 } : { data: bytes, scale: 1 / 255 };
+  qkv.cache.set(e, a);
+  return a;
 }
+
+/** Float view of a small f32 array (q, k, v, scores). */
+const f32 = (e: Encoded) => decode(e).data as Float32Array;
 
 // viridis, 5 stops, interpolated into a 256-entry table
 const LUT = (() => {
@@ -80,7 +83,8 @@ const diverging = (v: number) => (v >= 0 ? `rgba(214,96,77,${Math.min(1, v)})` :
  * Draws a (rows, cols) map into a canvas of at most `px` pixels a side: each pixel shows the max
  * of the block of cells it covers, so a 2048x2048 map costs one pass and keeps sharp peaks.
  */
-function drawHeat(canvas: HTMLCanvasElement, data: Float32Array, offset: number, rows: number, cols: number, px: number, scale = 1): void {
+function drawHeat(canvas: HTMLCanvasElement, arr: Arr, offset: number, rows: number, cols: number, px: number): void {
+  const data = arr.data, scale = arr.scale;
   const cell = Math.max(1, Math.min(32, Math.floor(px / Math.max(rows, cols))));
   const ph = Math.min(rows, px), pw = Math.min(cols, px);
   canvas.width = Math.max(1, rows <= px && cols <= px ? cols * cell : pw);
@@ -164,7 +168,7 @@ function renderHeatmap(): void {
 /** Head view: queries on the left, keys on the right, a line per pair with opacity = weight. */
 function renderHeadView(): void {
   const l = L(), p = P(), c = $<HTMLCanvasElement>("headview");
-  const w = decode(l.weights), base = qkv.head * l.T * l.S;
+  const { data: w, scale: ws } = decode(l.weights), base = qkv.head * l.T * l.S;
   const win = 60; // tokens shown per side; long inputs show a window around the query
   const t0 = Math.max(0, Math.min(qkv.query - (win >> 1), l.T - win)), t1 = Math.min(l.T, t0 + win);
   const rel = l.T === l.S ? t0 : 0;
@@ -182,7 +186,7 @@ function renderHeadView(): void {
     const focus = t === qkv.query;
     const all = l.T * l.S <= 4096;
     if (focus || all) for (let s = s0; s < s1; s++) {
-      const a = w[base + t * l.S + s];
+      const a = w[base + t * l.S + s] * ws;
       if (a < 0.01) continue;
       ctx.strokeStyle = focus ? `rgba(230,120,20,${a})` : `rgba(70,110,200,${a * 0.5})`;
       ctx.lineWidth = focus ? 1 + 3 * a : 1;
@@ -198,7 +202,7 @@ function renderHeadView(): void {
   }
   ctx.textAlign = "left";
   for (let s = s0; s < s1; s++) {
-    const a = w[base + qkv.query * l.S + s];
+    const a = w[base + qkv.query * l.S + s] * ws;
     ctx.fillStyle = color(a);
     ctx.fillRect(xr, (s - s0) * rowH + 5, 8, rowH - 2);
     ctx.fillStyle = "#222";
@@ -216,42 +220,46 @@ function vecCells(v: Float32Array, off: number, n: number, scale: number): strin
 /** The party view: the pointed query's question, every guest's badge, match score, share and story. */
 function renderParty(): void {
   const l = L(), p = P(), t = qkv.query, h = qkv.head;
-  const w = decode(l.weights), row = (h * l.T + t) * l.S;
-  const order = Array.from({ length: l.S }, (_, s) => s).sort((a, b) => w[row + b] - w[row + a]);
+  const { data: wd, scale: ws } = decode(l.weights), row = (h * l.T + t) * l.S;
+  const w = wd.subarray(row, row + l.S).map((x) => x) as Float32Array | Uint8Array;
+  const share = (s: number) => w[s] * ws;
+  const order = Array.from({ length: l.S }, (_, s) => s).sort((a, b) => w[b] - w[a]);
   const shown = order.slice(0, 40);
-  const q = l.q && decode(l.q), k = l.k && decode(l.k), v = l.v && decode(l.v), sc = l.scores && decode(l.scores), m = l.mask && decode(l.mask);
+  const q = l.q && f32(l.q), k = l.k && f32(l.k), v = l.v && f32(l.v), sc = l.scores && f32(l.scores), m = l.mask && f32(l.mask);
   const maxAbs = (a: Float32Array | undefined) => (a ? a.reduce((x, y) => Math.max(x, Math.abs(y)), 1e-9) : 1);
   const qs = maxAbs(q), ks = maxAbs(k), vs = maxAbs(v);
   const takes = shown.map((s) => {
-    if (!v) return w[row + s];
+    if (!v) return share(s);
     let n = 0;
-    for (let d = 0; d < l.Dv; d++) n += (w[row + s] * v[(h * l.S + s) * l.Dv + d]) ** 2;
+    for (let d = 0; d < l.Dv; d++) n += (share(s) * v[(h * l.S + s) * l.Dv + d]) ** 2;
     return Math.sqrt(n);
   });
   const takeSum = takes.reduce((a, b) => a + b, 0) || 1;
   let html = `<p class="question" data-testid="party-question">Question from <b>${esc(p.queryTokens[t])}</b> (query ${t}, ${esc(l.name)}, head ${h})${q ? ` ${vecCells(q, (h * l.T + t) * l.D, l.D, qs)}` : ""}</p>`;
   html += `<table><thead><tr><th>guest</th>${k ? "<th>badge (key)</th>" : ""}${sc ? "<th>match score</th>" : ""}<th>share of attention</th>${v ? "<th>story (value)</th><th>takes home</th>" : ""}</tr></thead><tbody>`;
   shown.forEach((s, i) => {
-    const share = w[row + s];
+    const sh = share(s);
     const masked = m ? m[row + s] === 0 : false;
-    html += `<tr data-guest="${esc(p.tokens[s])}" data-share="${share}" class="${masked ? "masked" : ""}${i === 0 ? " top" : ""}"${i === 0 ? ' data-testid="party-top"' : ""}>`;
+    html += `<tr data-guest="${esc(p.tokens[s])}" data-share="${sh}" class="${masked ? "masked" : ""}${i === 0 ? " top" : ""}"${i === 0 ? ' data-testid="party-top"' : ""}>`;
     html += `<td class="name">${esc(p.tokens[s])}</td>`;
     if (k) html += `<td>${vecCells(k, (h * l.S + s) * l.D, l.D, ks)}</td>`;
     if (sc) html += `<td class="num">${masked ? "masked" : sc[row + s].toFixed(2)}</td>`;
-    html += `<td><span class="bar" style="width:${Math.round(share * 160)}px"></span> ${(share * 100).toFixed(1)}%</td>`;
+    html += `<td><span class="bar" style="width:${Math.round(sh * 160)}px"></span> ${(sh * 100).toFixed(1)}%</td>`;
     if (v) html += `<td>${vecCells(v, (h * l.S + s) * l.Dv, l.Dv, vs)}</td><td class="num">${((takes[i] / takeSum) * 100).toFixed(1)}%</td>`;
     html += "</tr>";
   });
   html += "</tbody></table>";
   if (order.length > shown.length) html += `<p class="note">${order.length - shown.length} more guests with smaller shares not shown</p>`;
-  if (l.headOutput) html += `<p>What it hears (head output, the share-weighted stories): ${vecCells(decode(l.headOutput), (h * l.T + t) * l.Dv, l.Dv, vs)}</p>`;
+  if (l.headOutput) html += `<p>What it hears (head output, the share-weighted stories): ${vecCells(f32(l.headOutput), (h * l.T + t) * l.Dv, l.Dv, vs)}</p>`;
   $("party-view").innerHTML = html;
 }
 
 function renderRolloutFlow(): void {
   const p = P();
   const sec = $("rollout-section");
-  sec.hidden = !p.rollout;
+  const self = p.layers.every((l) => l.T === l.S);
+  sec.hidden = !self;
+  $("rollout-note").textContent = p.rollout ? "attention rollout (Â_L ... Â_1, residual counted as self-attention)" : "attention rollout is computed for up to 512 tokens";
   if (!p.rollout) return;
   const T = p.rollout.shape[0];
   drawHeat($<HTMLCanvasElement>("rollout"), decode(p.rollout), 0, T, T, 320);
@@ -278,6 +286,8 @@ function renderAll(): void {
   ls.value = String(qkv.layer);
   hs.innerHTML = Array.from({ length: L().H }, (_, h) => `<option value="${h}">head ${h}</option>`).join("");
   hs.value = String(qkv.head);
+  for (const l of p.layers) decode(l.weights);
+  qkv.decodeMs = performance.now() - t0;
   renderModelView();
   renderHeatmap();
   qkv.renderMs = performance.now() - t0; // the heatmaps: model view grid + selected head

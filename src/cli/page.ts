@@ -56,7 +56,7 @@ export function renderPage(payload: ExplainPayload | null = null, title = "qkv a
 <section><h2>Attention heatmap</h2><canvas id="heatmap"></canvas><p class="cap" id="heat-caption"></p></section>
 <section><h2>Head view</h2><canvas id="headview"></canvas><p class="cap" id="headview-caption"></p></section>
 <section class="wide" id="party-section"><h2>Party view: what the pointed token asks, offers and hears</h2><div id="party-view"></div></section>
-<section id="rollout-section"><h2>Attention rollout</h2><canvas id="rollout"></canvas><h2>Attention flow</h2><canvas id="flow"></canvas><p class="cap" id="flow-note"></p></section>
+<section id="rollout-section"><h2>Attention rollout</h2><canvas id="rollout"></canvas><p class="cap" id="rollout-note"></p><h2>Attention flow</h2><canvas id="flow"></canvas><p class="cap" id="flow-note"></p></section>
 <section id="ablation-section"><h2>Head ablation</h2><div id="ablation"></div></section>
 <section class="wide" id="live-section" hidden><h2>Training</h2><canvas id="loss" width="640" height="200"></canvas><p id="loss-text" class="cap"></p></section>
 </main>

@@ -38,6 +38,8 @@ export const yieldToServer = (): Promise<void> => new Promise((r) => setImmediat
 
 export interface VisualizeOptions extends ServeOptions, ExplainOptions {
   feed?: LiveFeed;
+  /** Serve this payload (already computed) until an ablation asks for another. */
+  payload?: ExplainPayload;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface VisualizeOptions extends ServeOptions, ExplainOptions {
 export async function serveExplain(subject: Explainable | (() => Explainable), opts: VisualizeOptions = {}): Promise<RunningServer> {
   const current = () => (typeof subject === "function" ? subject() : subject);
   const explainOpts: ExplainOptions = { ...opts, live: opts.live ?? opts.feed !== undefined };
-  let cached: string | null = null;
+  let cached: string | null = opts.payload ? payloadJson(opts.payload) : null;
   return startServer({
     page: () => renderPage(),
     trace: () => opts.feed?.payload ?? (cached ??= payloadJson(explainPayload(current(), explainOpts))),

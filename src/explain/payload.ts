@@ -62,6 +62,8 @@ export interface PayloadOptions {
   quantizeAbove?: number;
   /** Compute attention flow (one max-flow per token pair) when T is at most this (default 24). */
   flowLimit?: number;
+  /** Compute rollout (L matrix products, O(L T^3)) when T is at most this (default 512). */
+  rolloutLimit?: number;
 }
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -143,7 +145,7 @@ export function buildPayload(layers: readonly LayerTrace[], opts: PayloadOptions
     tokens: [...opts.tokens],
     queryTokens,
     layers: out,
-    rollout: selfAttention ? (quantize ? encodeU8 : encodeF32)(attentionRollout(layers, { batch: b }), [T, T]) : null,
+    rollout: selfAttention && T <= (opts.rolloutLimit ?? 512) ? (quantize ? encodeU8 : encodeF32)(attentionRollout(layers, { batch: b }), [T, T]) : null,
     flow: selfAttention && T <= (opts.flowLimit ?? 24) ? encodeF32(attentionFlow(layers, { batch: b }), [T, T]) : null,
     ablation: opts.ablation ? { loss: opts.ablation.loss, heads: opts.ablation.heads.map(({ layer, head, dLoss, maxAbsDLogit }) => ({ layer, head, dLoss, maxAbsDLogit })) } : null,
     focus,

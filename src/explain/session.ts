@@ -21,7 +21,7 @@ export interface Explainable {
   notes?(out: RunOutputs): string[];
 }
 
-export interface ExplainOptions extends Pick<PayloadOptions, "detailLimit" | "quantizeAbove" | "flowLimit"> {
+export interface ExplainOptions extends Pick<PayloadOptions, "detailLimit" | "quantizeAbove" | "flowLimit" | "rolloutLimit"> {
   /** Heads zeroed in this payload. */
   ablate?: readonly HeadRef[];
   /** Add the one-head-at-a-time ablation table (one forward per head); default: when at most 64 heads. */
@@ -42,7 +42,7 @@ export function explainPayload(subject: Explainable, opts: ExplainOptions = {}):
     return buildPayload(layers, {
       title: subject.title, tokens: subject.tokens, queryTokens: subject.queryTokens, ids: subject.ids,
       focus: subject.focus, notes, live: opts.live, ablation: table,
-      detailLimit: opts.detailLimit, quantizeAbove: opts.quantizeAbove, flowLimit: opts.flowLimit,
+      detailLimit: opts.detailLimit, quantizeAbove: opts.quantizeAbove, flowLimit: opts.flowLimit, rolloutLimit: opts.rolloutLimit,
     });
   });
 }
