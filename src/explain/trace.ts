@@ -2,8 +2,9 @@
 // call (layer) and head, Q, K, V, raw scores, the mask, the softmax weights and the head output.
 // Shape letters: B batch, H query heads, G key/value heads, T queries, S keys, D head dim.
 import { noGrad } from "../autograd/no-grad.js";
-import { allowedMask, attentionReference, scaledDotProductAttention, type AttentionResult } from "../ops/attention.js";
-import { add, mul } from "../ops/elementwise.js";
+import { allowedMask, attentionReference, scaledDotProductAttention, type AttentionOptions, type AttentionResult } from "../ops/attention.js";
+import { alibiBias, slidingWindowMask } from "../ops/alibi.js";
+import { add, logicalAnd, mul } from "../ops/elementwise.js";
 import { matmul } from "../ops/matmul.js";
 import { expand, reshape, transpose } from "../ops/movement.js";
 import { setAttentionHook, type AttentionCall } from "../nn/trace-hook.js";
@@ -60,10 +61,19 @@ function repeatKv(x: Tensor, H: number): Tensor {
   return G === H ? x : reshape(expand(reshape(x, [B, G, 1, S, d]), [B, G, H / G, S, d]), [B, H, S, d]);
 }
 
+/** ALiBi and sliding windows as the bias and mask they stand for (as scaledDotProductAttention does). */
+function resolveVariants(o: AttentionOptions, H: number, T: number, S: number, dtype: "float32" | "float64"): AttentionOptions {
+  const W = o.slidingWindow ?? null;
+  let mask = o.mask ?? null, bias = o.bias ?? null;
+  if (W !== null) mask = mask === null ? slidingWindowMask(T, S, W) : logicalAnd(mask, slidingWindowMask(T, S, W));
+  if (o.alibi) bias = bias === null ? alibiBias(H, T, S, dtype) : add(bias, alibiBias(H, T, S, dtype));
+  return { ...o, mask, bias, alibi: false, slidingWindow: null, isCausal: o.isCausal || W !== null };
+}
+
 /** The (B, H, T, S) 0/1 "may attend" array for a call. */
-function fullMask(call: AttentionCall, B: number, H: number, T: number, S: number): Uint8Array {
+function fullMask(options: AttentionOptions, B: number, H: number, T: number, S: number): Uint8Array {
   const out = new Uint8Array(B * H * T * S).fill(1);
-  const allowed = allowedMask(T, S, call.options);
+  const allowed = allowedMask(T, S, options);
   if (allowed === null) return out;
   const st = broadcastStrides(allowed.shape, [B, H, T, S]);
   const a = allowed.values;
@@ -111,13 +121,14 @@ export function traceAttention<R>(run: () => R, opts: TraceOptions<R> = {}): Tra
       res = { output: mul(res.output, Tensor.fromArray(keep, [1, H, 1, 1], "float32").to(q.dtype)), weights: res.weights };
     }
     noGrad(() => {
-      const scale = options.scale ?? 1 / Math.sqrt(D);
+      const o = resolveVariants(options, H, T, S, q.dtype === "float64" ? "float64" : "float32");
+      const scale = o.scale ?? 1 / Math.sqrt(D);
       let scores = mul(matmul(q, transpose(repeatKv(k, H), -2, -1)), scale); // (B, H, T, S)
-      if (options.bias) scores = add(scores, options.bias);
+      if (o.bias) scores = add(scores, o.bias);
       layers.push({
         index, module: call.module, B, H, G, T, S, D, Dv,
         q: copy(q), k: copy(k), v: copy(v), scores: copy(scores),
-        mask: fullMask(call, B, H, T, S),
+        mask: fullMask(o, B, H, T, S),
         weights: copy(res.weights), headOutput: copy(res.output), weightsGrad: null,
       });
     });

@@ -185,3 +185,24 @@ test("labelHeads finds an induction head and a same-token head from masks that f
   assertClose(labels[0].scores.induction, 1, { atol: 1e-7 });
   assert.equal(labels[1].role, "same token");
 });
+
+test("traceAttention with ALiBi and a sliding window: weights are the softmax of the traced scores over the traced mask", () => {
+  const rng = new Rng(21);
+  const mha = new MultiHeadAttention({ modelDim: 8, numHeads: 2, isCausal: true, alibi: true, slidingWindow: 2, rng });
+  const x = randn([1, 5, 8], rng);
+  const plain = mha.forward(x).toFlatArray();
+  const { layers: [l], result } = traceAttention(() => mha.forward(x));
+  assert.deepEqual(result.toFlatArray(), plain);
+  const { H, T, S } = l;
+  let masked = 0;
+  for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) {
+    const row = (h * T + t) * S;
+    const e = Array.from({ length: S }, (_, s) => (l.mask[row + s] ? Math.exp(l.scores.values[row + s]) : 0));
+    const z = e.reduce((a, b) => a + b, 0);
+    for (let s = 0; s < S; s++) {
+      assertClose(l.weights.values[row + s], e[s] / z, { rtol: 1e-5, atol: 1e-6 }, `weights[${h},${t},${s}]`);
+      if (s <= t && !l.mask[row + s]) masked++;
+    }
+  }
+  assert.ok(masked > 0, "the sliding window masks some causal keys");
+});
