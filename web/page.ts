@@ -173,13 +173,13 @@ function renderHeadView(): void {
   const t0 = Math.max(0, Math.min(qkv.query - (win >> 1), l.T - win)), t1 = Math.min(l.T, t0 + win);
   const rel = l.T === l.S ? t0 : 0;
   const s0 = Math.max(0, Math.min(rel, l.S - win)), s1 = Math.min(l.S, s0 + win);
-  const rowH = 18, width = 560, rows = Math.max(t1 - t0, s1 - s0);
+  const rowH = 18, width = 620, rows = Math.max(t1 - t0, s1 - s0);
   c.width = width;
   c.height = rows * rowH + 8;
   const ctx = c.getContext("2d") as CanvasRenderingContext2D;
   ctx.font = "12px system-ui, sans-serif";
   ctx.textBaseline = "middle";
-  const xl = 180, xr = width - 180;
+  const xl = 250, xr = width - 150;
   qkv.headViewRows = [];
   for (let t = t0; t < t1; t++) {
     const y = (t - t0) * rowH + rowH / 2 + 4;
@@ -197,7 +197,7 @@ function renderHeadView(): void {
     }
     ctx.fillStyle = focus ? "#c05000" : "#222";
     ctx.textAlign = "right";
-    ctx.fillText(p.queryTokens[t].slice(0, 28), xl, y);
+    ctx.fillText(p.queryTokens[t].slice(0, 40), xl, y);
     qkv.headViewRows.push({ i: t, x: xl - 20, y });
   }
   ctx.textAlign = "left";
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
   });
   $("headview").addEventListener("mousemove", (ev) => {
     const r = (ev.currentTarget as HTMLCanvasElement).getBoundingClientRect();
-    if (ev.clientX - r.left > 200) return;
+    if (ev.clientX - r.left > 260) return;
     const y = ev.clientY - r.top;
     const hit = qkv.headViewRows.find((row) => Math.abs(row.y - y) <= 9);
     if (hit) pointAt(hit.i);

@@ -2,8 +2,9 @@
 // The qkv command: dispatches to one module per command in ./commands.
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
+import { inspect } from "./commands/inspect.js";
 
-const commands: Command[] = [party];
+const commands: Command[] = [party, inspect];
 
 const usage = `Usage: qkv <command> [options]
 
