@@ -27,3 +27,8 @@ export { KVCache } from "./nn/kv-cache.js";
 export { GPT, MLP, Block, GPT_DEFAULTS, GPT_PRESETS, gptConfig, type GPTConfig, type GPTPreset, type Positional, type GenerateOptions } from "./nn/gpt.js";
 export { cosineWithWarmup, weightDecayGroups, type CosineSchedule } from "./optim/schedule.js";
 export { sampleLogits, type SamplingOptions } from "./util/sampling.js";
+export { traceAttention, ablateHeads, headWeights, type LayerTrace, type HeadRef, type Trace, type TraceOptions } from "./explain/trace.js";
+export { attentionRollout, attentionFlow, augmentedAttention, type FlowOptions } from "./explain/flow.js";
+export { headEntropy, labelHeads, headAblation, headRoles, type HeadLabel, type HeadRole, type HeadAblation, type RunOutputs } from "./explain/heads.js";
+export { buildPayload, type ExplainPayload, type PayloadOptions } from "./explain/payload.js";
+export { explainPayload, type Explainable, type ExplainOptions } from "./explain/session.js";
