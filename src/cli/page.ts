@@ -35,7 +35,7 @@ canvas{image-rendering:pixelated;display:block} .cap{font-size:12px;color:#666;m
 .tile.selected{border-color:#d0541a}.tile.ablated canvas{opacity:.25}.tile figcaption{color:#555}
 .ablate{font-size:11px;color:#555;display:block}
 #party-view table,#ablation table{border-collapse:collapse;font-size:13px}
-td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee}.num{text-align:right;font-variant-numeric:tabular-nums}
+td,th{white-space:nowrap;padding:2px 8px;text-align:left;border-bottom:1px solid #eee}.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.top td{background:#fff4e8;font-weight:600} tr.masked{color:#aaa}
 .bar{display:inline-block;height:10px;background:#d0541a;vertical-align:middle}
 .vec{display:inline-flex;gap:1px;vertical-align:middle}.vec i{display:inline-block;width:7px;height:12px;border:1px solid #eee}
