@@ -1,9 +1,9 @@
 // The party in the visualizer: one party's question as the query, its guests as the keys, for
 // `qkv party --serve` (live while training) and `qkv party --html FILE`.
-import { crossEntropy, generateParties, noGrad, partyTensors, PARTY_NAMES, PARTY_STORIES, Rng, type PartyTrainer } from "../index.js";
-import { explainPayload, type Explainable } from "../explain/session.js";
-import type { RunningServer, ServeOptions } from "./serve.js";
-import { LiveFeed, serveExplain, writeHtml, yieldToServer } from "./visualize.js";
+import { crossEntropy, generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, Rng, type PartyTrainer } from "../index.js";
+import type { Explainable } from "../explain/session.js";
+import type { ServeOptions } from "./serve.js";
+import { startLiveVisualizer, writeHtml, type LiveVisualizer } from "./visualize.js";
 
 /** One party drawn from `seed` (a stream training never uses), ready to be explained. */
 export function partyExplainable(trainer: PartyTrainer, seed = 0): Explainable & { asker: string; target: string } {
@@ -33,42 +33,9 @@ export function partyExplainable(trainer: PartyTrainer, seed = 0): Explainable &
   };
 }
 
-export interface PartyVisualizer {
-  url: string;
-  /** Call after every training step: records the loss, refreshes the maps now and then, lets the server answer. */
-  step(step: number, loss: number): Promise<void>;
-  /** Marks training done and serves until the process is interrupted. */
-  serveForever(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Starts the live page for a party trainer and returns its hooks for the training loop. */
-export async function servePartyLive(trainer: PartyTrainer, opts: ServeOptions & { seed?: number; every?: number } = {}): Promise<PartyVisualizer> {
-  const feed = new LiveFeed();
-  const subject = () => partyExplainable(trainer, opts.seed);
-  const refresh = () => feed.publish(noGrad(() => explainPayload(subject(), { live: true })));
-  refresh();
-  const srv: RunningServer = await serveExplain(subject, { ...opts, feed });
-  const every = opts.every ?? 10;
-  let lastPublish = performance.now();
-  return {
-    url: srv.url,
-    async step(step, loss) {
-      feed.push(step, loss);
-      if (step % every === 0 || performance.now() - lastPublish > 1000) {
-        refresh();
-        lastPublish = performance.now();
-      }
-      await yieldToServer();
-    },
-    async serveForever() {
-      refresh();
-      feed.finish();
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-      await srv.close();
-    },
-    close: () => srv.close(),
-  };
+/** Starts the live page for a party trainer; the training loop calls its step() after every step. */
+export function servePartyLive(trainer: PartyTrainer, opts: ServeOptions & { seed?: number; every?: number } = {}): Promise<LiveVisualizer> {
+  return startLiveVisualizer(() => partyExplainable(trainer, opts.seed), opts);
 }
 
 /** Writes the trained party's page as one file. */

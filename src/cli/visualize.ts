@@ -64,3 +64,44 @@ export function writeHtml(file: string, subject: Explainable, opts: ExplainOptio
   writeFileAtomic(file, renderPage(payload));
   return payload;
 }
+
+/** Hooks a training loop calls while the live page is open. */
+export interface LiveVisualizer {
+  url: string;
+  /** After every step: records the loss, republishes the maps now and then, lets the server answer. */
+  step(step: number, loss: number): Promise<void>;
+  /** Publishes the final maps, marks training done, and serves until SIGINT (Ctrl-C). */
+  serveForever(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a live page for a model being trained: `subject()` describes the model on a fixed input
+ * as it is now; maps are republished every `every` steps or once a second, whichever comes first.
+ */
+export async function startLiveVisualizer(subject: () => Explainable, opts: ServeOptions & { every?: number } = {}): Promise<LiveVisualizer> {
+  const feed = new LiveFeed();
+  const refresh = () => feed.publish(explainPayload(subject(), { live: true }));
+  refresh();
+  const srv = await serveExplain(subject, { ...opts, feed });
+  const every = opts.every ?? 10;
+  let last = performance.now();
+  return {
+    url: srv.url,
+    async step(step, loss) {
+      feed.push(step, loss);
+      if (step % every === 0 || performance.now() - last > 1000) {
+        refresh();
+        last = performance.now();
+      }
+      await yieldToServer();
+    },
+    async serveForever() {
+      refresh();
+      feed.finish();
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await srv.close();
+    },
+    close: () => srv.close(),
+  };
+}

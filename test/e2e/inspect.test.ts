@@ -90,7 +90,7 @@ test("qkv inspect CHECKPOINT --prompt: every layer and head of a GPT checkpoint,
     const logits = model.forward(Tensor.fromArray(Int32Array.from([0, 1, 2, 8, 0, 1, 3]), [1, 7], "int32")).values;
     let best = 0;
     for (let i = 1; i < chars.length; i++) if (logits[6 * chars.length + i] > logits[6 * chars.length + best]) best = i;
-    assert.match(r.stdout, new RegExp(`next token after the prompt: ${JSON.stringify(JSON.stringify(chars[best])).slice(1, -1)}`));
+    assert.match(r.stdout, new RegExp(`next token after the input: ${JSON.stringify(JSON.stringify(chars[best])).slice(1, -1)}`));
     const bad = cli(["inspect", dir, "--prompt", "xyz"]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /not in the model's 9-character vocabulary/);

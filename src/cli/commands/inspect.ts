@@ -1,6 +1,6 @@
 // qkv inspect: attention of a trained model on a prompt, per layer and head, in the terminal
 // (heatmaps and the party view of one token), in the browser (--serve) or as one file (--html).
-import { GPT, gptConfig, noGrad, PartyTrainer, Rng, Tensor, type GPTConfig } from "../../index.js";
+import { GPT, gptConfig, noGrad, PartyTrainer, Rng, type GPTConfig } from "../../index.js";
 import { loadCheckpoint } from "../../node.js";
 import { labelHeads } from "../../explain/heads.js";
 import type { Explainable } from "../../explain/session.js";
@@ -8,6 +8,7 @@ import { traceAttention } from "../../explain/trace.js";
 import { numberFlag, parseFlags, UsageError, type Command } from "../args.js";
 import { bold, colorMode, dim } from "../color.js";
 import { formatHeatmap, formatPartyView } from "../inspect-text.js";
+import { gptExplainable } from "../gpt-view.js";
 import { partyExplainable } from "../party-view.js";
 import { serveExplain, writeHtml } from "../visualize.js";
 
@@ -63,7 +64,7 @@ async function tokenizerOf(json: TokenizerJSON | undefined): Promise<{ encode(s:
 }
 
 /** A GPT checkpoint on a prompt, as something to explain. */
-async function gptExplainable(dir: string, prompt: string): Promise<Explainable> {
+async function checkpointExplainable(dir: string, prompt: string): Promise<Explainable> {
   const ckpt = await loadCheckpoint(dir);
   const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
   model.loadStateDict(ckpt.model);
@@ -72,20 +73,7 @@ async function gptExplainable(dir: string, prompt: string): Promise<Explainable>
   const ids = tok.encode(prompt);
   if (ids.length === 0) throw new UsageError(`${NAME}: --prompt must not be empty`);
   if (ids.length > model.config.contextLength) throw new UsageError(`${NAME}: the prompt is ${ids.length} tokens; the model's context is ${model.config.contextLength}`);
-  const x = Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32");
-  return {
-    title: `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`,
-    tokens: ids.map(tok.show),
-    ids,
-    run: () => ({ logits: model.forward(x) }),
-    notes: (out) => {
-      const l = out.logits?.values ?? [];
-      const V = model.config.vocabSize, base = (ids.length - 1) * V;
-      let best = 0;
-      for (let i = 1; i < V; i++) if (l[base + i] > l[base + best]) best = i;
-      return [`next token after the prompt: ${JSON.stringify(tok.show(best))}`];
-    },
-  };
+  return gptExplainable(model, ids, tok.show, `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
 }
 
 export const inspect: Command = {
@@ -109,7 +97,7 @@ export const inspect: Command = {
     } else {
       if (positionals.length !== 1) throw new UsageError(`${NAME}: expected a CHECKPOINT directory (or --party)`);
       if (typeof v.prompt !== "string") throw new UsageError(`${NAME}: --prompt is required with a CHECKPOINT`);
-      subject = await gptExplainable(positionals[0], v.prompt);
+      subject = await checkpointExplainable(positionals[0], v.prompt);
     }
     const mode = colorMode(process.stdout);
     const { layers, result } = noGrad(() => traceAttention(() => subject.run()));

@@ -5,7 +5,8 @@ import { MAX_GUESTS, MIN_GUESTS, PARTY_DEFAULT_LR, PARTY_DEFAULTS, PARTY_NAMES, 
 import { choiceFlag, numberFlag, parseFlags, UsageError, type Command } from "../args.js";
 import { bold, colorBar, colorMode, dim, fg, GREEN, RED, type ColorMode } from "../color.js";
 import { formatDuration, ProgressBar } from "../progress.js";
-import { servePartyLive, writePartyHtml, type PartyVisualizer } from "../party-view.js";
+import { servePartyLive, writePartyHtml } from "../party-view.js";
+import type { LiveVisualizer } from "../visualize.js";
 
 const NAME = "party";
 const OPTIMIZERS = ["adam", "sgd"] as const;
@@ -122,7 +123,7 @@ export const party: Command = {
     out(`${bold(mode, "qkv party")}: ${args.guests} guests, ${args.optimizer} (lr ${args.lr}), ${args.steps} steps of ${args.batch} parties, seed ${args.seed}`);
     const bar = new ProgressBar({ total: args.steps, label: "train", mode: args.json ? "silent" : undefined });
     let last = { loss: NaN, smoothLoss: NaN, smoothAccuracy: NaN };
-    let viz: PartyVisualizer | null = null;
+    let viz: LiveVisualizer | null = null;
     if (args.serve) {
       viz = await servePartyLive(trainer, { host: args.host, port: args.port, seed: args.seed });
       process.stderr.write(`qkv party: visualizer at ${viz.url}\n`);
