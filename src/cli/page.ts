@@ -6,19 +6,19 @@ import { payloadJson, type ExplainPayload } from "../explain/payload.js";
 
 let script: string | null = null;
 
-/** The compiled page script: dist/web/page.js, found from dist/cli/ or from build/src/cli/ (tests). */
+/** The compiled page scripts (web/draw.ts then web/page.ts, classic scripts sharing one scope), found from dist/cli/ or build/src/cli/ (tests). */
 export function pageScript(): string {
   if (script !== null) return script;
-  const candidates = ["../web/page.js", "../../../dist/web/page.js"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  for (const c of candidates) {
+  const dirs = ["../web/", "../../../dist/web/"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  for (const dir of dirs) {
     try {
-      script = readFileSync(c, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+      script = ["draw.js", "page.js"].map((f) => readFileSync(dir + f, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")).join("\n");
       return script;
     } catch {
       // try the next place
     }
   }
-  throw new Error(`qkv: the visualizer script is missing (looked in ${candidates.join(", ")}); run "npm run build"`);
+  throw new Error(`qkv: the visualizer script is missing (looked in ${dirs.join(", ")}); run "npm run build"`);
 }
 
 const CSS = `
@@ -60,7 +60,7 @@ export function renderPage(payload: ExplainPayload | null = null, title = "qkv a
 <section id="ablation-section"><h2>Head ablation</h2><div id="ablation"></div></section>
 <section class="wide" id="live-section" hidden><h2>Training</h2><canvas id="loss" width="640" height="200"></canvas><p id="loss-text" class="cap"></p></section>
 </main>
-${data}<script>${pageScript()}</script>
+${data}<script>${pageScript().replace(/<\/script/gi, "<\\/script")}</script>
 </body></html>
 `;
 }
