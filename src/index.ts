@@ -33,3 +33,8 @@ export { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerState, type Step
 export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";
 export { fromPretrained, gpt2ConfigFromHf, gpt2ConfigToHf, gpt2StateFromModel, gpt2NameRules, parseHfConfig, GPT2_NAME_TABLE, Gpt2FormatError, type Gpt2NameRule, type PretrainedSource, type Gpt2TensorSource } from "./io/gpt2.js";
 export { exportGptOnnx, checkOnnxExportable, OnnxExportError, ONNX_OPSET } from "./io/onnx.js";
+export { traceAttention, ablateHeads, headWeights, type LayerTrace, type HeadRef, type Trace, type TraceOptions } from "./explain/trace.js";
+export { attentionRollout, attentionFlow, augmentedAttention, type FlowOptions } from "./explain/flow.js";
+export { headEntropy, labelHeads, headAblation, headRoles, type HeadLabel, type HeadRole, type HeadAblation, type RunOutputs } from "./explain/heads.js";
+export { buildPayload, type ExplainPayload, type PayloadOptions } from "./explain/payload.js";
+export { explainPayload, type Explainable, type ExplainOptions } from "./explain/session.js";

@@ -7,8 +7,9 @@ import { sample } from "./commands/sample.js";
 import { train } from "./commands/train.js";
 import { convertCommand } from "./commands/convert.js";
 import { exportOnnx } from "./commands/export-onnx.js";
+import { inspect } from "./commands/inspect.js";
 
-const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx];
+const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx, inspect];
 
 const usage = `Usage: qkv <command> [options]
 
