@@ -1,0 +1,232 @@
+// The WebGPU execution context: device-resident arrays, a pipeline cache, and one command encoder
+// that batches every dispatch until a read needs the results (no readback between kernels).
+/// <reference types="@webgpu/types" />
+
+// numeric flags, so the code needs no GPUBufferUsage global (absent in Node unless installed)
+const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1;
+const PARAM_BYTES = 256; // 64 words; see PARAMS_WGSL
+const SPECIALS = 61; // words 61-63 hold NaN, +inf, -inf: WGSL constant expressions cannot be non-finite
+
+export type GpuDType = "float32" | "int32" | "bool";
+export type HostArray = Float32Array | Int32Array | Uint8Array;
+
+/** Released when a GpuArray is garbage-collected, unless destroyed explicitly first. */
+const finalizer = new FinalizationRegistry<GPUBuffer>((buf) => buf.destroy());
+
+/**
+ * A flat array on the device. Every element is one 32-bit word (f32, i32, or u32 0/1 for bool),
+ * so kernels index all dtypes alike.
+ */
+export class GpuArray {
+  private destroyed = false;
+  constructor(
+    readonly ctx: GpuContext,
+    readonly buffer: GPUBuffer,
+    readonly dtype: GpuDType,
+    readonly length: number,
+  ) {
+    finalizer.register(this, buffer, this);
+  }
+
+  /** Frees the device memory now (tight loops); using the array afterwards is an error. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    finalizer.unregister(this);
+    this.ctx.release(this.buffer);
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** Submits pending work and copies the values back to the host. */
+  read(): Promise<HostArray> {
+    return this.ctx.download(this);
+  }
+}
+
+/** Builds the 64-word uniform block every kernel reads its sizes from. */
+export class Params {
+  readonly words = new ArrayBuffer(PARAM_BYTES);
+  private readonly view = new DataView(this.words);
+  private n = 0;
+  constructor() {
+    this.view.setUint32(4 * SPECIALS, 0x7fc00000, true);
+    this.view.setUint32(4 * SPECIALS + 4, 0x7f800000, true);
+    this.view.setUint32(4 * SPECIALS + 8, 0xff800000, true);
+  }
+  u(x: number): this { this.view.setUint32(this.next(), x >>> 0, true); return this; }
+  i(x: number): this { this.view.setInt32(this.next(), x | 0, true); return this; }
+  f(x: number): this { this.view.setFloat32(this.next(), x, true); return this; }
+  private next(): number {
+    if (this.n >= SPECIALS) throw new Error(`webgpu: more than ${SPECIALS} kernel parameters`);
+    return 4 * this.n++;
+  }
+}
+
+/** WGSL for the uniform block: pu/pi/pf read word i as u32/i32/f32. Binding 0 in every kernel. */
+export const PARAMS_WGSL = /* wgsl */ `
+struct Params { v: array<vec4<u32>, 16> }
+@group(0) @binding(0) var<uniform> P: Params;
+fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }
+fn pi(i: u32) -> i32 { return bitcast<i32>(pu(i)); }
+fn pf(i: u32) -> f32 { return bitcast<f32>(pu(i)); }
+fn nan_() -> f32 { return pf(61u); }
+fn inf_() -> f32 { return pf(62u); }
+fn neginf_() -> f32 { return pf(63u); }
+`;
+
+export const WG = 64; // threads per workgroup for 1-D kernels
+const MAX_GROUPS = 65535;
+
+/** A 2-D grid covering `groups` workgroups (WebGPU caps each dimension at 65535). */
+export function grid(groups: number): [number, number, number] {
+  if (groups <= MAX_GROUPS) return [Math.max(groups, 1), 1, 1];
+  return [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS), 1];
+}
+
+export class GpuContext {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private temps: GPUBuffer[] = [];
+  private errors: Promise<GPUError | null>[] = [];
+  /** Dispatches encoded since creation, for tests and stats. */
+  dispatches = 0;
+  submits = 0;
+
+  constructor(readonly device: GPUDevice) {}
+
+  alloc(dtype: GpuDType, length: number): GpuArray {
+    const buffer = this.device.createBuffer({ size: Math.max(4, length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+    return new GpuArray(this, buffer, dtype, length);
+  }
+
+  /** A zero-filled array (new buffers are zeroed by WebGPU). */
+  zeros(dtype: GpuDType, length: number): GpuArray {
+    return this.alloc(dtype, length);
+  }
+
+  upload(data: HostArray, dtype: GpuDType = dtypeOf(data)): GpuArray {
+    const arr = this.alloc(dtype, data.length);
+    const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
+    // a fresh buffer: no encoded-but-unsubmitted dispatch can refer to it, so no flush is needed
+    this.device.queue.writeBuffer(arr.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+    return arr;
+  }
+
+  /** A GPUBuffer that lives until the current batch is submitted (scratch and uniforms). */
+  temp(bytes: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
+    const buf = this.device.createBuffer({ size: Math.max(4, bytes), usage });
+    this.temps.push(buf);
+    return buf;
+  }
+
+  /** A GpuArray destroyed when the current batch is submitted. */
+  tempArray(dtype: GpuDType, length: number): GpuArray {
+    const buf = this.temp(length * 4);
+    return new GpuArray(this, buf, dtype, length);
+  }
+
+  release(buffer: GPUBuffer): void {
+    // destroying mid-batch would invalidate the encoded commands that use it
+    if (this.encoder) this.temps.push(buffer);
+    else buffer.destroy();
+  }
+
+  private pipeline(code: string): GPUComputePipeline {
+    let p = this.pipelines.get(code);
+    if (!p) {
+      const module = this.device.createShaderModule({ code });
+      p = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+      this.pipelines.set(code, p);
+    }
+    return p;
+  }
+
+  /** Encodes one dispatch of `code` with the uniform block at binding 0 and `buffers` at 1, 2, ... */
+  run(code: string, params: Params, buffers: readonly GpuArray[], groups: readonly [number, number, number]): void {
+    if (groups[0] * groups[1] * groups[2] === 0) return;
+    for (const b of buffers) if (b.isDestroyed) throw new Error("webgpu: a kernel was given a destroyed GpuArray");
+    if (!this.encoder) {
+      this.device.pushErrorScope("validation");
+      this.encoder = this.device.createCommandEncoder();
+    }
+    const pipeline = this.pipeline(code);
+    const ubuf = this.temp(PARAM_BYTES, UNIFORM | COPY_DST);
+    this.device.queue.writeBuffer(ubuf, 0, params.words);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: ubuf } }];
+    buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer } }));
+    const bind = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    pass.end();
+    this.dispatches++;
+  }
+
+  /** Encodes a buffer-to-buffer copy into the current batch. */
+  copy(dst: GpuArray, src: GpuArray, length = src.length): void {
+    if (!this.encoder) {
+      this.device.pushErrorScope("validation");
+      this.encoder = this.device.createCommandEncoder();
+    }
+    this.encoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, length * 4);
+  }
+
+  /** Submits the batch encoded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.submits++;
+    this.encoder = null;
+    this.errors.push(this.device.popErrorScope());
+    for (const t of this.temps) t.destroy(); // freed once the submitted work completes
+    this.temps = [];
+  }
+
+  /** Waits for all submitted work; throws the first validation error any batch produced. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    const errs = await Promise.all(this.errors);
+    this.errors = [];
+    const e = errs.find((x) => x !== null);
+    if (e) throw new Error(`webgpu: ${e.message}`);
+  }
+
+  async download(arr: GpuArray): Promise<HostArray> {
+    const bytes = Math.max(4, arr.length * 4);
+    const staging = this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+    this.copy(asArray(this, staging, arr.length), arr, arr.length);
+    await this.sync();
+    await staging.mapAsync(1 /* GPUMapMode.READ */);
+    const words = staging.getMappedRange().slice(0, arr.length * 4);
+    staging.unmap();
+    staging.destroy();
+    switch (arr.dtype) {
+      case "float32": return new Float32Array(words);
+      case "int32": return new Int32Array(words);
+      case "bool": return Uint8Array.from(new Uint32Array(words), (x) => (x !== 0 ? 1 : 0));
+      default: return arr.dtype satisfies never;
+    }
+  }
+}
+
+function asArray(ctx: GpuContext, buffer: GPUBuffer, length: number): GpuArray {
+  const a = new GpuArray(ctx, buffer, "float32", length);
+  finalizer.unregister(a);
+  return a;
+}
+
+export function dtypeOf(a: HostArray): GpuDType {
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Int32Array) return "int32";
+  return "bool";
+}
+
+/** The WGSL element type of a dtype. */
+export function wgslType(d: GpuDType): "f32" | "i32" | "u32" {
+  return d === "float32" ? "f32" : d === "int32" ? "i32" : "u32";
+}

@@ -1,0 +1,196 @@
+// WGSL elementwise kernels: unary, unaryBackward, binary with broadcasting strides, reduce, adam.
+// Mirrors src/backend/js/elementwise.ts, reduce.ts and adam.ts; one thread per output element.
+import type { AdamParams, BinaryOp, ReduceOp, UnaryOp } from "../kernels.js";
+import { type GpuArray, type GpuContext, grid, Params, PARAMS_WGSL, WG, wgslType } from "./context.js";
+
+/** Flat thread index over a grid() of 64-wide workgroups. */
+const INDEX_WGSL = `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;`;
+
+// tanh from exp: builtin tanh may return NaN for large |x| on some drivers; below 10 it is accurate
+const MATH_WGSL = `
+const GELU_C = 0.7978845608028654;
+fn tanh_(x: f32) -> f32 { return select(sign(x), tanh(x), abs(x) < 10.0); }
+fn sigmoid_(x: f32) -> f32 { let e = exp(-abs(x)); return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0); }
+fn gelu_(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh_(GELU_C * (x + 0.044715 * x * x * x))); }
+`;
+
+function unaryExpr(op: UnaryOp): string {
+  switch (op) {
+    case "neg": return "-x";
+    case "exp": return "exp(x)";
+    case "log": return "log(x)";
+    case "sqrt": return "sqrt(x)";
+    case "tanh": return "tanh_(x)";
+    case "abs": return "abs(x)";
+    case "relu": return "select(0.0, x, x > 0.0)";
+    case "sigmoid": return "sigmoid_(x)";
+    case "silu": return "x * sigmoid_(x)";
+    case "gelu": return "gelu_(x)";
+    default: return op satisfies never;
+  }
+}
+
+/** d op(x) / dx from x and y = op(x), as unaryGrad in the reference. */
+function unaryGradExpr(op: UnaryOp): string {
+  switch (op) {
+    case "neg": return "-1.0";
+    case "exp": return "y";
+    case "log": return "1.0 / x";
+    case "sqrt": return "0.5 / y";
+    case "tanh": return "1.0 - y * y";
+    case "abs": return "sign(x)";
+    case "relu": return "select(0.0, 1.0, x > 0.0)";
+    case "sigmoid": return "y * (1.0 - y)";
+    case "silu": return "silu_grad(x)";
+    case "gelu": return "gelu_grad(x)";
+    default: return op satisfies never;
+  }
+}
+
+const GRAD_WGSL = `
+fn silu_grad(x: f32) -> f32 { let s = sigmoid_(x); return s * (1.0 + x * (1.0 - s)); }
+fn gelu_grad(x: f32) -> f32 {
+  let t = tanh_(GELU_C * (x + 0.044715 * x * x * x));
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x);
+}`;
+
+function checkF32(fn: string, ...arrays: GpuArray[]): void {
+  for (const a of arrays) if (a.dtype !== "float32") throw new Error(`webgpu.${fn}: expected float32 arrays, got ${a.dtype}`);
+}
+
+export function unary(ctx: GpuContext, op: UnaryOp, out: GpuArray, x: GpuArray, n: number): void {
+  checkF32("unary", out, x);
+  const code = `${PARAMS_WGSL}${MATH_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  let x = X[i];
+  out[i] = ${unaryExpr(op)};
+}`;
+  ctx.run(code, new Params().u(n), [out, x], grid(Math.ceil(n / WG)));
+}
+
+export function unaryBackward(ctx: GpuContext, op: UnaryOp, dx: GpuArray, x: GpuArray, y: GpuArray, dy: GpuArray, n: number): void {
+  checkF32("unaryBackward", dx, x, y, dy);
+  const code = `${PARAMS_WGSL}${MATH_WGSL}${GRAD_WGSL}
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  let x = X[i];
+  let y = Y[i];
+  dx[i] += dy[i] * (${unaryGradExpr(op)});
+}`;
+  ctx.run(code, new Params().u(n), [dx, x, y, dy], grid(Math.ceil(n / WG)));
+}
+
+function binaryExpr(op: BinaryOp): string {
+  switch (op) {
+    case "add": return "a + b";
+    case "sub": return "a - b";
+    case "mul": return "a * b";
+    case "div": return "a / b";
+    case "pow": return "pow_(a, b)";
+    case "maximum": return "select(b, a, a >= b)";
+    case "minimum": return "select(b, a, a <= b)";
+    case "eq": return "select(0.0, 1.0, a == b)";
+    case "lt": return "select(0.0, 1.0, a < b)";
+    case "gt": return "select(0.0, 1.0, a > b)";
+    default: return op satisfies never;
+  }
+}
+
+// WGSL pow is undefined for a < 0; Math.pow gives sign * |a|^b for integer b and NaN otherwise
+const POW_WGSL = `
+fn pow_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a == 0.0) { return select(0.0, inf_(), b < 0.0); }
+  let m = exp2(b * log2(abs(a)));
+  if (a > 0.0) { return m; }
+  if (fract(b) != 0.0) { return nan_(); }
+  return select(m, -m, abs(b) % 2.0 == 1.0);
+}`;
+
+const MAX_RANK = 16; // params: 0 total, 1 rank, then shape, aStrides, bStrides (16 each)
+
+export function binary(ctx: GpuContext, op: BinaryOp, out: GpuArray, a: GpuArray, b: GpuArray, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void {
+  if (shape.length > MAX_RANK) throw new Error(`webgpu.binary: rank ${shape.length} > ${MAX_RANK}`);
+  const total = shape.reduce((p, d) => p * d, 1);
+  const store = out.dtype === "float32" ? "r" : out.dtype === "int32" ? "i32(r)" : "select(0u, 1u, r != 0.0)";
+  const code = `${PARAMS_WGSL}${POW_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<${wgslType(out.dtype)}>;
+@group(0) @binding(2) var<storage, read> A: array<${wgslType(a.dtype)}>;
+@group(0) @binding(3) var<storage, read> B: array<${wgslType(b.dtype)}>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(pu(1)) - 1; d >= 0; d--) {
+    let n = pu(2u + u32(d));
+    let k = rem % n;
+    rem = rem / n;
+    ia += k * pu(${2 + MAX_RANK}u + u32(d));
+    ib += k * pu(${2 + 2 * MAX_RANK}u + u32(d));
+  }
+  let a = f32(A[ia]);
+  let b = f32(B[ib]);
+  let r = ${binaryExpr(op)};
+  out[i] = ${store};
+}`;
+  const p = new Params().u(total).u(shape.length);
+  for (let k = 0; k < MAX_RANK; k++) p.u(shape[k] ?? 1);
+  for (let k = 0; k < MAX_RANK; k++) p.u(aStrides[k] ?? 0);
+  for (let k = 0; k < MAX_RANK; k++) p.u(bStrides[k] ?? 0);
+  ctx.run(code, p, [out, a, b], grid(Math.ceil(total / WG)));
+}
+
+/** out[o, i] = op over j of x[o, j, i]; one thread per output. */
+export function reduce(ctx: GpuContext, op: ReduceOp, out: GpuArray, x: GpuArray, outer: number, n: number, inner: number): void {
+  checkF32("reduce", out, x);
+  const code = `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+${INDEX_WGSL}
+  let n = pu(1);
+  let inner = pu(2);
+  if (i >= pu(0) * inner) { return; }
+  let base = (i / inner) * n * inner + i % inner;
+  var acc = ${op === "sum" ? "0.0" : "neginf_()"};
+  for (var j = 0u; j < n; j++) { acc = ${op === "sum" ? "acc + X[base + j * inner]" : "max(acc, X[base + j * inner])"}; }
+  out[i] = acc;
+}`;
+  ctx.run(code, new Params().u(outer).u(n).u(inner), [out, x], grid(Math.ceil((outer * inner) / WG)));
+}
+
+/** One Adam/AdamW step in place; bias corrections are folded into stepSize and bc2Sqrt on the host. */
+export function adamUpdate(ctx: GpuContext, param: GpuArray, grad: GpuArray, m: GpuArray, v: GpuArray, n: number, p: AdamParams): void {
+  checkF32("adamUpdate", param, grad, m, v);
+  const decay = p.decoupled ? "w = w * (1.0 - lr * wd);" : "g = g + wd * w;";
+  const code = `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> W: array<f32>;
+@group(0) @binding(2) var<storage, read> G: array<f32>;
+@group(0) @binding(3) var<storage, read_write> M: array<f32>;
+@group(0) @binding(4) var<storage, read_write> V: array<f32>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  let lr = pf(1); let b1 = pf(2); let b2 = pf(3); let eps = pf(4); let wd = pf(5); let stepSize = pf(6); let bc2Sqrt = pf(7);
+  var g = G[i];
+  var w = W[i];
+  ${decay}
+  let m = b1 * M[i] + (1.0 - b1) * g;
+  let v = b2 * V[i] + (1.0 - b2) * g * g;
+  M[i] = m;
+  V[i] = v;
+  W[i] = w - stepSize * m / (sqrt(v) / bc2Sqrt + eps);
+}`;
+  const bc1 = 1 - p.beta1 ** p.step, bc2 = 1 - p.beta2 ** p.step;
+  const params = new Params().u(n).f(p.lr).f(p.beta1).f(p.beta2).f(p.eps).f(p.weightDecay).f(p.lr / bc1).f(Math.sqrt(bc2));
+  ctx.run(code, params, [param, grad, m, v], grid(Math.ceil(n / WG)));
+}

@@ -1,0 +1,57 @@
+// The WebGPU backend's kernels: the Kernels interface over device arrays instead of typed arrays.
+// Each method only ENCODES its dispatches into the context's open command encoder and returns at
+// once; nothing is read back. A chain of kernels becomes one submit, made when something is read
+// (GpuArray.read / ctx.download) or ctx.sync() is awaited. So the methods are synchronous, not
+// async: ops can stay synchronous and only the final read awaits (see README.md in this folder).
+/// <reference types="@webgpu/types" />
+import type { Kernels } from "../kernels.js";
+import { adamUpdate, binary, reduce, unary, unaryBackward } from "./elementwise.js";
+import { attentionBackward, attentionForward } from "./attention.js";
+import { type GpuArray, GpuContext } from "./context.js";
+import { matmul } from "./matmul.js";
+import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, layerNormBackward, layerNormForward, logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from "./rows.js";
+
+export { GpuArray, GpuContext, type GpuDType, type HostArray } from "./context.js";
+
+/** Replaces every typed-array parameter type of a Kernels method by GpuArray (null stays allowed). */
+type OnDevice<T> = T extends readonly number[] ? T : T extends ArrayLike<number> ? GpuArray : T extends null ? null : T;
+type DeviceArgs<A extends unknown[]> = { [I in keyof A]: OnDevice<A[I]> };
+
+/** The kernels this backend has; `where` and `copyStrided` are still to come (README.md). */
+export type WebGpuKernelName = Exclude<keyof Kernels, "where" | "copyStrided">;
+
+/**
+ * Kernels, name for name and argument for argument, with GpuArray for every array (bool arrays
+ * hold one u32 per element, int32 ids stay int32). Compile-time mapped from Kernels, so a kernel
+ * signature change there shows up here.
+ */
+export type WebGpuKernels = { [K in WebGpuKernelName]: (...args: DeviceArgs<Parameters<Kernels[K]>>) => void };
+
+export function createWebGpuKernels(ctx: GpuContext): WebGpuKernels {
+  return {
+    unary: (...a) => unary(ctx, ...a),
+    unaryBackward: (...a) => unaryBackward(ctx, ...a),
+    binary: (...a) => binary(ctx, ...a),
+    reduce: (...a) => reduce(ctx, ...a),
+    matmul: (...a) => matmul(ctx, ...a),
+    softmaxForward: (...a) => softmaxForward(ctx, ...a),
+    softmaxBackward: (...a) => softmaxBackward(ctx, ...a),
+    logSoftmaxForward: (...a) => logSoftmaxForward(ctx, ...a),
+    logSoftmaxBackward: (...a) => logSoftmaxBackward(ctx, ...a),
+    layerNormForward: (...a) => layerNormForward(ctx, ...a),
+    layerNormBackward: (...a) => layerNormBackward(ctx, ...a),
+    crossEntropyForward: (...a) => crossEntropyForward(ctx, ...a),
+    crossEntropyBackward: (...a) => crossEntropyBackward(ctx, ...a),
+    embeddingForward: (...a) => embeddingForward(ctx, ...a),
+    embeddingBackward: (...a) => embeddingBackward(ctx, ...a),
+    attentionForward: (...a) => attentionForward(ctx, ...a),
+    attentionBackward: (...a) => attentionBackward(ctx, ...a),
+    adamUpdate: (...a) => adamUpdate(ctx, ...a),
+  };
+}
+
+/** A context and its kernels for a device (from navigator.gpu in browsers, requestNodeGpuDevice in Node). */
+export function webgpuBackend(device: GPUDevice): { ctx: GpuContext; kernels: WebGpuKernels } {
+  const ctx = new GpuContext(device);
+  return { ctx, kernels: createWebGpuKernels(ctx) };
+}
