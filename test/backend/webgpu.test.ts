@@ -82,6 +82,23 @@ test("webgpu binary matches js with broadcasting strides, bool outputs for compa
   assert.deepEqual([...(await gi.read())], [...io]);
 });
 
+test("webgpu where and copyStrided match js (broadcast cond, transposed and offset copies, accumulate)", { skip }, async () => {
+  const shape = [4, 3, 5];
+  const cond = Uint8Array.from({ length: 15 }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0), a = rand(60), b = rand(3);
+  const out = new Float32Array(60), g = C().zeros("float32", 60);
+  jsKernels.where(out, cond, a, b, shape, [0, 5, 1], [15, 5, 1], [0, 1, 0]);
+  K().where(g, up(cond), up(a), up(b), shape, [0, 5, 1], [15, 5, 1], [0, 1, 0]);
+  await check(g, out, EW, "where");
+  // a transposed read of x (3, 4, 5) into an offset window of a bigger out, then += the same again
+  const x = rand(60), dst = rand(70), gd = up(dst), gx = up(x);
+  for (const accumulate of [false, true]) {
+    jsKernels.copyStrided(dst, 7, [15, 5, 1], x, 0, [5, 20, 1], shape, accumulate);
+    K().copyStrided(gd, 7, [15, 5, 1], gx, 0, [5, 20, 1], shape, accumulate);
+    await check(gd, dst, EW, `copyStrided accumulate=${accumulate}`);
+  }
+  assert.throws(() => K().copyStrided(gd, 0, [0, 1], gx, 0, [5, 1], [2, 5], true), /repeat positions/);
+});
+
 test("webgpu reduce sum and max over the middle axis of (3, 37, 5)", { skip }, async () => {
   const x = rand(3 * 37 * 5);
   for (const op of ["sum", "max"] as const) {
@@ -271,4 +288,19 @@ test("webgpu kernels chain without readback: matmul -> gelu -> softmax is one su
   assert.equal(C().submits, before + 1, "one submit for the chain and its read");
   gh.destroy();
   await assert.rejects(async () => K().unary("exp", gh2, gh, M * N), /destroyed/);
+});
+
+test("webgpu scope destroys what a tight loop allocated, except what it returns", { skip }, async () => {
+  const x = up(rand(100));
+  let inner: GpuArray | null = null;
+  const kept = C().scope(() => {
+    inner = C().zeros("float32", 100);
+    K().unary("exp", inner, x, 100);
+    const y = C().zeros("float32", 100);
+    K().unary("log", y, inner, 100);
+    return y;
+  });
+  assert.equal(inner!.isDestroyed, true);
+  assert.equal(kept.isDestroyed, false);
+  assertClose(await kept.read(), await x.read(), RED, "log(exp(x)) through a scope");
 });

@@ -91,6 +91,7 @@ export class GpuContext {
   private encoder: GPUCommandEncoder | null = null;
   private temps: GPUBuffer[] = [];
   private errors: Promise<GPUError | null>[] = [];
+  private scopes: Set<GpuArray>[] = [];
   /** Dispatches encoded since creation, for tests and stats. */
   dispatches = 0;
   submits = 0;
@@ -99,7 +100,30 @@ export class GpuContext {
 
   alloc(dtype: GpuDType, length: number): GpuArray {
     const buffer = this.device.createBuffer({ size: Math.max(4, length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
-    return new GpuArray(this, buffer, dtype, length);
+    const arr = new GpuArray(this, buffer, dtype, length);
+    this.scopes.at(-1)?.add(arr);
+    return arr;
+  }
+
+  /**
+   * Runs fn and destroys every array it allocated except those it returns (one, or an array of
+   * them): for tight loops that should not wait for the garbage collector to free device memory.
+   */
+  scope<T extends GpuArray | readonly GpuArray[] | void>(fn: () => T): T {
+    const made = new Set<GpuArray>();
+    this.scopes.push(made);
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.scopes.pop();
+    }
+    const keep = new Set<GpuArray>(result instanceof GpuArray ? [result] : Array.isArray(result) ? result : []);
+    for (const a of made) {
+      if (keep.has(a)) this.scopes.at(-1)?.add(a); // an outer scope owns it now
+      else a.destroy();
+    }
+    return result;
   }
 
   /** A zero-filled array (new buffers are zeroed by WebGPU). */

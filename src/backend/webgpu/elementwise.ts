@@ -117,11 +117,11 @@ fn pow_(a: f32, b: f32) -> f32 {
   return select(m, -m, abs(b) % 2.0 == 1.0);
 }`;
 
-const MAX_RANK = 16; // params: 0 total, 1 rank, then shape, aStrides, bStrides (16 each)
+const MAX_RANK = 8; // params: 0 total, 1 rank, then shape and the operands' strides (8 words each)
 
 export function binary(ctx: GpuContext, op: BinaryOp, out: GpuArray, a: GpuArray, b: GpuArray, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void {
   if (shape.length > MAX_RANK) throw new Error(`webgpu.binary: rank ${shape.length} > ${MAX_RANK}`);
-  const total = shape.reduce((p, d) => p * d, 1);
+  const total = shape.reduce((q, d) => q * d, 1);
   const store = out.dtype === "float32" ? "r" : out.dtype === "int32" ? "i32(r)" : "select(0u, 1u, r != 0.0)";
   const code = `${PARAMS_WGSL}${POW_WGSL}
 @group(0) @binding(1) var<storage, read_write> out: array<${wgslType(out.dtype)}>;
@@ -129,26 +129,77 @@ export function binary(ctx: GpuContext, op: BinaryOp, out: GpuArray, a: GpuArray
 @group(0) @binding(3) var<storage, read> B: array<${wgslType(b.dtype)}>;
 ${INDEX_WGSL}
   if (i >= pu(0)) { return; }
-  var rem = i;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = i32(pu(1)) - 1; d >= 0; d--) {
-    let n = pu(2u + u32(d));
-    let k = rem % n;
-    rem = rem / n;
-    ia += k * pu(${2 + MAX_RANK}u + u32(d));
-    ib += k * pu(${2 + 2 * MAX_RANK}u + u32(d));
-  }
-  let a = f32(A[ia]);
-  let b = f32(B[ib]);
+  ${stridedIndex(2)}
+  let a = f32(A[o0]);
+  let b = f32(B[o1]);
   let r = ${binaryExpr(op)};
   out[i] = ${store};
 }`;
-  const p = new Params().u(total).u(shape.length);
+  ctx.run(code, stridedParams(shape, [aStrides, bStrides]), [out, a, b], grid(Math.ceil(total / WG)));
+}
+
+/** total, rank, shape, then each operand's strides, padded to MAX_RANK. */
+function stridedParams(shape: readonly number[], strides: (readonly number[])[], p = new Params()): Params {
+  p.u(shape.reduce((q, d) => q * d, 1)).u(shape.length);
   for (let k = 0; k < MAX_RANK; k++) p.u(shape[k] ?? 1);
-  for (let k = 0; k < MAX_RANK; k++) p.u(aStrides[k] ?? 0);
-  for (let k = 0; k < MAX_RANK; k++) p.u(bStrides[k] ?? 0);
-  ctx.run(code, p, [out, a, b], grid(Math.ceil(total / WG)));
+  for (const st of strides) for (let k = 0; k < MAX_RANK; k++) p.u(st[k] ?? 0);
+  return p;
+}
+
+/** WGSL: decompose flat index i over the shape into offsets o0, o1, ... of the strided operands. */
+function stridedIndex(n: number, first = 2): string {
+  const offs = Array.from({ length: n }, (_, j) => `var o${j} = 0u;`).join(" ");
+  const adds = Array.from({ length: n }, (_, j) => `o${j} += k * pu(${first + MAX_RANK * (j + 1)}u + u32(d));`).join(" ");
+  return `var rem = i; ${offs}
+  for (var d = i32(pu(1)) - 1; d >= 0; d--) {
+    let n = pu(${first}u + u32(d));
+    let k = rem % n;
+    rem = rem / n;
+    ${adds}
+  }`;
+}
+
+export function where(ctx: GpuContext, out: GpuArray, cond: GpuArray, a: GpuArray, b: GpuArray, shape: readonly number[], cStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void {
+  if (shape.length > MAX_RANK) throw new Error(`webgpu.where: rank ${shape.length} > ${MAX_RANK}`);
+  const t = wgslType(out.dtype);
+  const code = `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<${t}>;
+@group(0) @binding(2) var<storage, read> Cd: array<u32>;
+@group(0) @binding(3) var<storage, read> A: array<${wgslType(a.dtype)}>;
+@group(0) @binding(4) var<storage, read> B: array<${wgslType(b.dtype)}>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  ${stridedIndex(3)}
+  out[i] = select(${t}(B[o2]), ${t}(A[o1]), Cd[o0] != 0u);
+}`;
+  ctx.run(code, stridedParams(shape, [cStrides, aStrides, bStrides]), [out, cond, a, b], grid(Math.ceil(shape.reduce((q, d) => q * d, 1) / WG)));
+}
+
+/**
+ * out[outOffset + idx . outStrides] (= or +=) x[xOffset + idx . xStrides]. One thread per index, so
+ * out positions must not repeat (no 0 stride on an axis longer than 1): repeated += would race.
+ */
+export function copyStrided(ctx: GpuContext, out: GpuArray, outOffset: number, outStrides: readonly number[], x: GpuArray, xOffset: number, xStrides: readonly number[], shape: readonly number[], accumulate: boolean): void {
+  if (shape.length > MAX_RANK) throw new Error(`webgpu.copyStrided: rank ${shape.length} > ${MAX_RANK}`);
+  if (shape.some((d, k) => d > 1 && outStrides[k] === 0)) {
+    throw new Error(`webgpu.copyStrided: out strides [${outStrides}] repeat positions over shape [${shape}]; reduce first`);
+  }
+  const t = wgslType(out.dtype);
+  const code = `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<${t}>;
+@group(0) @binding(2) var<storage, read> X: array<${wgslType(x.dtype)}>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  ${stridedIndex(2, 4)}
+  let oi = pu(2) + o0;
+  let v = ${t}(X[pu(3) + o1]);
+  out[oi] = ${accumulate ? "out[oi] + v" : "v"};
+}`;
+  // params: total, rank, outOffset, xOffset, shape, outStrides, xStrides
+  const p = new Params().u(shape.reduce((q, d) => q * d, 1)).u(shape.length).u(outOffset).u(xOffset);
+  for (let k = 0; k < MAX_RANK; k++) p.u(shape[k] ?? 1);
+  for (const st of [outStrides, xStrides]) for (let k = 0; k < MAX_RANK; k++) p.u(st[k] ?? 0);
+  ctx.run(code, p, [out, x], grid(Math.ceil(shape.reduce((q, d) => q * d, 1) / WG)));
 }
 
 /** out[o, i] = op over j of x[o, j, i]; one thread per output. */

@@ -5,7 +5,7 @@
 // async: ops can stay synchronous and only the final read awaits (see README.md in this folder).
 /// <reference types="@webgpu/types" />
 import type { Kernels } from "../kernels.js";
-import { adamUpdate, binary, reduce, unary, unaryBackward } from "./elementwise.js";
+import { adamUpdate, binary, copyStrided, reduce, unary, unaryBackward, where } from "./elementwise.js";
 import { attentionBackward, attentionForward } from "./attention.js";
 import { type GpuArray, GpuContext } from "./context.js";
 import { matmul } from "./matmul.js";
@@ -17,21 +17,21 @@ export { GpuArray, GpuContext, type GpuDType, type HostArray } from "./context.j
 type OnDevice<T> = T extends readonly number[] ? T : T extends ArrayLike<number> ? GpuArray : T extends null ? null : T;
 type DeviceArgs<A extends unknown[]> = { [I in keyof A]: OnDevice<A[I]> };
 
-/** The kernels this backend has; `where` and `copyStrided` are still to come (README.md). */
-export type WebGpuKernelName = Exclude<keyof Kernels, "where" | "copyStrided">;
 
 /**
  * Kernels, name for name and argument for argument, with GpuArray for every array (bool arrays
  * hold one u32 per element, int32 ids stay int32). Compile-time mapped from Kernels, so a kernel
  * signature change there shows up here.
  */
-export type WebGpuKernels = { [K in WebGpuKernelName]: (...args: DeviceArgs<Parameters<Kernels[K]>>) => void };
+export type WebGpuKernels = { [K in keyof Kernels]: (...args: DeviceArgs<Parameters<Kernels[K]>>) => void };
 
 export function createWebGpuKernels(ctx: GpuContext): WebGpuKernels {
   return {
     unary: (...a) => unary(ctx, ...a),
     unaryBackward: (...a) => unaryBackward(ctx, ...a),
     binary: (...a) => binary(ctx, ...a),
+    where: (...a) => where(ctx, ...a),
+    copyStrided: (...a) => copyStrided(ctx, ...a),
     reduce: (...a) => reduce(ctx, ...a),
     matmul: (...a) => matmul(ctx, ...a),
     softmaxForward: (...a) => softmaxForward(ctx, ...a),
