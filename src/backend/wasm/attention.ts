@@ -66,7 +66,7 @@ export function attentionBackward(dq: FloatArray, dk: FloatArray, dv: FloatArray
   const pdb = dbias ? alloc(T * S * 4) : 0;
   commit();
   fill(p, mask, bias);
-  const dqOff = (wasmRuntime()!.exports.attnScratchFloats(T, D, Dv) - T * D - 16) * 4;
+  const dqOff = wasmRuntime()!.exports.attnDqOffset(D, Dv);
   for (let b = 0; b < B; b++) for (let g = 0; g < G; g++) {
     const kv = b * G + g;
     f32(pk, S * D).set(k.subarray(kv * S * D, (kv + 1) * S * D));

@@ -18,6 +18,9 @@ function put(ptr: number, x: ArrayLike<number> & { subarray?: unknown }, n: numb
 /** Rows per work unit so a unit is ~16K elements. */
 const rowsPerUnit = (C: number): number => Math.max(1, Math.floor(16384 / Math.max(1, C)));
 
+/** Per-thread matmul scratch: a 6x8 tile and MC x KC (48 x 256) packed rows of A. */
+const MM_SCRATCH = 256 + 48 * 256 * 4;
+
 function matmul(out: FloatArray, a: FloatArray, b: FloatArray, batch: number, M: number, K: number, N: number, aStride: number, bStride: number, transA: boolean, transB: boolean, accumulate: boolean): void {
   if (!isF32(out, a, b) || batch * M * N * K < 4096 || M === 0 || N === 0) {
     js.matmul(out, a, b, batch, M, K, N, aStride, bStride, transA, transB, accumulate);
@@ -27,7 +30,7 @@ function matmul(out: FloatArray, a: FloatArray, b: FloatArray, batch: number, M:
   const nbp = bStride === 0 ? 1 : batch, nJB = Math.ceil(N / 8), nt = threadCount();
   reset();
   const pc = alloc(batch * M * N * 4), pa = alloc(aLen * 4), pb = alloc(bLen * 4);
-  const pbp = alloc(nbp * nJB * K * 32), scratch = alloc(nt * 256);
+  const pbp = alloc(nbp * nJB * K * 32), scratch = alloc(nt * MM_SCRATCH);
   commit();
   put(pa, a, aLen);
   put(pb, b, bLen);
@@ -35,7 +38,7 @@ function matmul(out: FloatArray, a: FloatArray, b: FloatArray, batch: number, M:
   if (accumulate) c.set(out.subarray(0, batch * M * N));
   else c.fill(0);
   run("matmulPack", [pbp, pb, nbp, K, N, bStride, transB ? 1 : 0], nbp * K * N);
-  run("matmulRun", [pc, pa, pbp, batch, M, K, N, aStride, transA ? 1 : 0, bStride === 0 ? 1 : 0], 2 * batch * M * N * K, [scratch, 256]);
+  run("matmulRun", [pc, pa, pbp, batch, M, K, N, aStride, transA ? 1 : 0, bStride === 0 ? 1 : 0], 2 * batch * M * N * K, [scratch, MM_SCRATCH]);
   out.set(f32(pc, batch * M * N));
 }
 

@@ -1,14 +1,24 @@
 // FlashAttention-style forward and backward for one (batch, head): query tiles of BR rows against
 // key tiles of BC keys, online softmax, never the (T, S) score matrix. K (and V for the backward)
 // arrive packed as 8-key panels (packPanels with trans = true), so Q K^T runs on the 6x8 micro-kernel.
-import { hmax, hsum, madd, micro6x8, nextUnit, vexp } from "./common";
+import { hmax, hsum, madd, micro6x8p, nextUnit, packRows, vexp } from "./common";
 
 const BR: i32 = 48;
 const BC: i32 = 64;
 
 /** Floats of per-thread scratch the kernels below need. */
 export function attnScratchFloats(T: i32, D: i32, Dv: i32): i32 {
-  return 64 + 2 * BR + 2 * BR * BC + BR * Dv + BC * D + BC * Dv + T * D + 16;
+  return 64 + 2 * BR + 2 * BR * BC + BR * Dv + BC * D + BC * Dv + T * D + 2 * packFloats(D, Dv) + 16;
+}
+
+/** Floats of one packing buffer: up to 66 rows (BC rounded up to 6) of the widest operand. */
+@inline function packFloats(D: i32, Dv: i32): i32 {
+  return 66 * max(max(D, Dv), BC);
+}
+
+/** Byte offset of the private dQ in a thread's scratch (for the caller to zero). */
+export function attnDqOffset(D: i32, Dv: i32): i32 {
+  return <i32>dqOffset(D, Dv);
 }
 
 /** Byte offset of the private dQ (T, D) in a thread's scratch, after tmp, m, l, S, dP, O, dK, dV tiles. */
@@ -17,14 +27,14 @@ export function attnScratchFloats(T: i32, D: i32, Dv: i32): i32 {
 }
 
 /** Scores tile st (rows x BC) = scale * Q[i0:] K[j0:]^T + bias, -Infinity where not allowed. */
-@inline function scoreTile(st: usize, q: usize, kp: usize, i0: i32, rows: i32, j0: i32, nc: i32, S: i32, D: i32, scale: f32,
+@inline function scoreTile(st: usize, qp: usize, kp: usize, i0: i32, rows: i32, j0: i32, nc: i32, S: i32, D: i32, scale: f32,
   causal: bool, off: i32, mask: usize, mT: i32, mS: i32, bias: usize, bT: i32, bS: i32, tmp: usize): void {
   memory.fill(st, 0, <usize>(rows * BC) << 2);
   const npan = (nc + 7) >> 3;
   for (let jb = 0; jb < npan; jb++) {
     const panel = kp + <usize>((j0 >> 3) + jb) * <usize>D * 32;
     for (let i = 0; i < rows; i += 6) {
-      micro6x8(q + (<usize>(i0 + i) * <usize>D << 2), <usize>D << 2, 4, panel, 32, D, st + (<usize>(i * BC + jb * 8) << 2), <usize>BC << 2, min(6, rows - i), 8, tmp);
+      micro6x8p(qp + <usize>(i / 6) * <usize>D * 24, panel, 32, D, st + (<usize>(i * BC + jb * 8) << 2), <usize>BC << 2, min(6, rows - i), 8, tmp);
     }
   }
   const sv = f32x4.splat(scale);
@@ -53,16 +63,18 @@ export function attnForward(out: usize, lse: usize, q: usize, kp: usize, v: usiz
   const base = scratch + <usize>t * sstride;
   const tmp = base, mrow = base + 256, lrow = mrow + (<usize>BR << 2), st = lrow + (<usize>BR << 2);
   const ot = st + (<usize>(BR * BC) << 2);
+  const qp = base + dqOffset(D, Dv) + (<usize>(T * D) << 2), pp = qp + (<usize>packFloats(D, Dv) << 2);
   const units = (T + BR - 1) / BR;
   const ldo = <usize>Dv << 2;
   for (let u = nextUnit(counter); u < units; u = nextUnit(counter)) {
     const i0 = u * BR, rows = min(BR, T - i0);
+    packRows(qp, q + (<usize>i0 * <usize>D << 2), <usize>D << 2, 4, rows, D);
     memory.fill(ot, 0, <usize>(rows * Dv) << 2);
     for (let i = 0; i < rows; i++) { store<f32>(mrow + (<usize>i << 2), -Infinity); store<f32>(lrow + (<usize>i << 2), 0); }
     const jEnd = causal ? min(S, i0 + rows + off) : S; // keys past the last row's diagonal are never allowed
     for (let j0 = 0; j0 < jEnd; j0 += BC) {
       const nc = min(BC, S - j0);
-      scoreTile(st, q, kp, i0, rows, j0, nc, S, D, scale, causal, off, mask, mT, mS, bias, bT, bS, tmp);
+      scoreTile(st, qp, kp, i0, rows, j0, nc, S, D, scale, causal, off, mask, mT, mS, bias, bT, bS, tmp);
       for (let i = 0; i < rows; i++) {
         const row = st + (<usize>(i * BC) << 2);
         let mx = f32x4.splat(-Infinity);
@@ -85,9 +97,10 @@ export function attnForward(out: usize, lse: usize, q: usize, kp: usize, v: usiz
           for (let c = 0; c < Dv; c++) store<f32>(o + (<usize>c << 2), load<f32>(o + (<usize>c << 2)) * alpha);
         }
       }
+      packRows(pp, st, <usize>BC << 2, 4, rows, nc);
       for (let c0 = 0; c0 < Dv; c0 += 8) {
         for (let i = 0; i < rows; i += 6) {
-          micro6x8(st + (<usize>(i * BC) << 2), <usize>BC << 2, 4, v + ((<usize>j0 * <usize>Dv + <usize>c0) << 2), ldo, nc, ot + <usize>i * ldo + (<usize>c0 << 2), ldo, min(6, rows - i), min(8, Dv - c0), tmp);
+          micro6x8p(pp + <usize>(i / 6) * <usize>nc * 24, v + ((<usize>j0 * <usize>Dv + <usize>c0) << 2), ldo, nc, ot + <usize>i * ldo + (<usize>c0 << 2), ldo, min(6, rows - i), min(8, Dv - c0), tmp);
         }
       }
     }
@@ -129,7 +142,7 @@ export function attnBackward(dk: usize, dv: usize, dbias: usize, dout: usize, q:
   const base = scratch + <usize>t * sstride;
   const tmp = base, st = base + 256 + (<usize>(2 * BR) << 2), dpt = st + (<usize>(BR * BC) << 2);
   const dkt = dpt + (<usize>(BR * BC) << 2) + (<usize>(BR * Dv) << 2), dvt = dkt + (<usize>(BC * D) << 2);
-  const dq = base + dqOffset(D, Dv);
+  const dq = base + dqOffset(D, Dv), pk = dq + (<usize>(T * D) << 2);
   const units = (S + BC - 1) / BC;
   const ldd = <usize>D << 2, ldv = <usize>Dv << 2, ldt = <usize>BC << 2;
   for (let u = nextUnit(counter); u < units; u = nextUnit(counter)) {
@@ -139,7 +152,8 @@ export function attnBackward(dk: usize, dv: usize, dbias: usize, dout: usize, q:
     const iStart = causal ? max(0, j0 - off) : 0; // first query that may see key j0
     for (let i0 = (iStart / BR) * BR; i0 < T; i0 += BR) {
       const rows = min(BR, T - i0);
-      scoreTile(st, q, kp, i0, rows, j0, nc, S, D, scale, causal, off, mask, mT, mS, bias, bT, bS, tmp);
+      packRows(pk, q + (<usize>i0 * ldd), ldd, 4, rows, D);
+      scoreTile(st, pk, kp, i0, rows, j0, nc, S, D, scale, causal, off, mask, mT, mS, bias, bT, bS, tmp);
       // P = exp(s - lse); rows with no allowed key (lse = -inf) get none
       for (let i = 0; i < rows; i++) {
         const row = st + (<usize>(i * BC) << 2);
@@ -149,18 +163,20 @@ export function attnBackward(dk: usize, dv: usize, dbias: usize, dout: usize, q:
         for (let j = 0; j < BC; j += 4) v128.store(row + (<usize>j << 2), vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), lv)));
       }
       // dV[j] += sum_i P[i, j] dO[i]
+      packRows(pk, st, 4, ldt, nc, rows);
       for (let c0 = 0; c0 < Dv; c0 += 8) {
         for (let j = 0; j < nc; j += 6) {
-          micro6x8(st + (<usize>j << 2), 4, ldt, dout + <usize>i0 * ldv + (<usize>c0 << 2), ldv, rows, dvt + <usize>j * ldv + (<usize>c0 << 2), ldv, min(6, nc - j), min(8, Dv - c0), tmp);
+          micro6x8p(pk + <usize>(j / 6) * <usize>rows * 24, dout + <usize>i0 * ldv + (<usize>c0 << 2), ldv, rows, dvt + <usize>j * ldv + (<usize>c0 << 2), ldv, min(6, nc - j), min(8, Dv - c0), tmp);
         }
       }
       // dP = dO V^T
       memory.fill(dpt, 0, <usize>(rows * BC) << 2);
       const npan = (nc + 7) >> 3;
+      packRows(pk, dout + <usize>i0 * ldv, ldv, 4, rows, Dv);
       for (let jb = 0; jb < npan; jb++) {
         const panel = vp + <usize>((j0 >> 3) + jb) * <usize>Dv * 32;
         for (let i = 0; i < rows; i += 6) {
-          micro6x8(dout + <usize>(i0 + i) * ldv, ldv, 4, panel, 32, Dv, dpt + (<usize>(i * BC + jb * 8) << 2), ldt, min(6, rows - i), 8, tmp);
+          micro6x8p(pk + <usize>(i / 6) * <usize>Dv * 24, panel, 32, Dv, dpt + (<usize>(i * BC + jb * 8) << 2), ldt, min(6, rows - i), 8, tmp);
         }
       }
       // dS = P * (dP - delta)
@@ -177,12 +193,16 @@ export function attnBackward(dk: usize, dv: usize, dbias: usize, dout: usize, q:
         }
       }
       // dK[j] += sum_i dS[i, j] Q[i]; dQ[i] += sum_j dS[i, j] K[j] (both scaled at the end)
+      packRows(pk, dpt, 4, ldt, nc, rows);
       for (let c0 = 0; c0 < D; c0 += 8) {
         for (let j = 0; j < nc; j += 6) {
-          micro6x8(dpt + (<usize>j << 2), 4, ldt, q + <usize>i0 * ldd + (<usize>c0 << 2), ldd, rows, dkt + <usize>j * ldd + (<usize>c0 << 2), ldd, min(6, nc - j), min(8, D - c0), tmp);
+          micro6x8p(pk + <usize>(j / 6) * <usize>rows * 24, q + <usize>i0 * ldd + (<usize>c0 << 2), ldd, rows, dkt + <usize>j * ldd + (<usize>c0 << 2), ldd, min(6, nc - j), min(8, D - c0), tmp);
         }
+      }
+      packRows(pk, dpt, ldt, 4, rows, nc);
+      for (let c0 = 0; c0 < D; c0 += 8) {
         for (let i = 0; i < rows; i += 6) {
-          micro6x8(dpt + (<usize>(i * BC) << 2), ldt, 4, k + <usize>j0 * ldd + (<usize>c0 << 2), ldd, nc, dq + <usize>(i0 + i) * ldd + (<usize>c0 << 2), ldd, min(6, rows - i), min(8, D - c0), tmp);
+          micro6x8p(pk + <usize>(i / 6) * <usize>nc * 24, k + <usize>j0 * ldd + (<usize>c0 << 2), ldd, nc, dq + <usize>(i0 + i) * ldd + (<usize>c0 << 2), ldd, min(6, rows - i), min(8, D - c0), tmp);
         }
       }
     }

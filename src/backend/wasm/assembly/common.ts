@@ -134,3 +134,71 @@ export function packPanels(bp: usize, b: usize, K: i32, N: i32, trans: bool, jb0
     }
   }
 }
+
+/**
+ * micro6x8 on packed A, ap[k][0:6] (24 bytes per k), and B rows of 8 floats bKs bytes apart (32 when
+ * packed), so every load uses an immediate offset from one of two moving pointers.
+ */
+export function micro6x8p(ap: usize, bp: usize, bKs: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = ap + <usize>kc * 24;
+  while (ap < end) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(ap);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(ap, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(ap, 8);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(ap, 12);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    x = v128.load32_splat(ap, 16);
+    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
+    x = v128.load32_splat(ap, 20);
+    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
+    ap += 24;
+    bp += bKs;
+  }
+  if (mr == 6 && nr == 8) {
+    let p = c;
+    v128.store(p, f32x4.add(v128.load(p), c00)); v128.store(p, f32x4.add(v128.load(p, 16), c01), 16); p += ldc;
+    v128.store(p, f32x4.add(v128.load(p), c10)); v128.store(p, f32x4.add(v128.load(p, 16), c11), 16); p += ldc;
+    v128.store(p, f32x4.add(v128.load(p), c20)); v128.store(p, f32x4.add(v128.load(p, 16), c21), 16); p += ldc;
+    v128.store(p, f32x4.add(v128.load(p), c30)); v128.store(p, f32x4.add(v128.load(p, 16), c31), 16); p += ldc;
+    v128.store(p, f32x4.add(v128.load(p), c40)); v128.store(p, f32x4.add(v128.load(p, 16), c41), 16); p += ldc;
+    v128.store(p, f32x4.add(v128.load(p), c50)); v128.store(p, f32x4.add(v128.load(p, 16), c51), 16);
+    return;
+  }
+  v128.store(tmp, c00); v128.store(tmp, c01, 16); v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80); v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  v128.store(tmp, c40, 128); v128.store(tmp, c41, 144); v128.store(tmp, c50, 160); v128.store(tmp, c51, 176);
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nr; j++) {
+      const p = c + <usize>r * ldc + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(tmp + (<usize>(r * 8 + j) << 2)));
+    }
+  }
+}
+
+/**
+ * Packs rows [0, rows) x depth [0, kc) of A into 6-row panels ap[panel][k][0:6], where A(r, k) is
+ * at a + r*aRs + k*aKs; rows past the end repeat the last row (their results are discarded).
+ */
+export function packRows(ap: usize, a: usize, aRs: usize, aKs: usize, rows: i32, kc: i32): void {
+  for (let i = 0; i < rows; i += 6) {
+    const last = <usize>(min(6, rows - i) - 1);
+    const a0 = a + <usize>i * aRs;
+    const dst = ap + <usize>(i / 6) * <usize>kc * 24;
+    for (let r: usize = 0; r < 6; r++) {
+      let src = a0 + min(r, last) * aRs;
+      let d = dst + (r << 2);
+      for (let k = 0; k < kc; k++) {
+        store<f32>(d, load<f32>(src));
+        src += aKs;
+        d += 24;
+      }
+    }
+  }
+}

@@ -7,7 +7,7 @@ export {
   crossEntropyForward, crossEntropyBackward, embeddingBackward,
 } from "./rows";
 export { unary, unaryBackward, adamUpdate } from "./elementwise";
-export { attnScratchFloats, attnForward, attnDelta, attnBackward, attnSumDq } from "./attention";
+export { attnScratchFloats, attnDqOffset, attnForward, attnDelta, attnBackward, attnSumDq } from "./attention";
 
 /** First free byte after the module's static data; the JS arena starts above it. */
 export function heapBase(): usize {
