@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { jsKernels } from "../../src/backend/js/index.js";
 import type { AttentionDims, KernelName, Kernels } from "../../src/backend/kernels.js";
+import { setAttentionChunkLimit } from "../../src/backend/wasm/attention.js";
 import { wasmKernels } from "../../src/backend/wasm/index.js";
 import { setParallelThreshold, wasmCallCount, wasmRuntime } from "../../src/backend/wasm/runtime.js";
 import { stopThreads, useThreads } from "../../src/node.js";
@@ -34,6 +35,14 @@ function ints(seed: number, n: number, hi: number): Int32Array {
 
 const UNARY = ["neg", "exp", "log", "sqrt", "tanh", "relu", "gelu", "silu", "abs", "sigmoid"] as const;
 const WASM_UNARY = new Set(["exp", "tanh", "gelu", "silu", "sigmoid"]);
+
+/** The same cases with the wasm side cut into one call per (batch, kv group), as for long sequences. */
+function chunked(cs: Case[]): Case[] {
+  return cs.map((c) => ({ ...c, what: `${c.what}, per-group chunks`, run: (k: Kernels) => {
+    setAttentionChunkLimit(0);
+    try { return c.run(k); } finally { setAttentionChunkLimit(1 << 22); }
+  } }));
+}
 
 function attentionCases(backward: boolean): Case[] {
   const shapes: [string, Partial<AttentionDims> & { B: number; H: number; G: number; T: number; S: number; D: number; Dv: number }, "none" | "mask" | "bias" | "causal" | "empty"][] = [
@@ -139,8 +148,8 @@ const cases: Record<KernelName, Case[]> = {
   crossEntropyBackward: [{ what: "61x37 with ignored rows", wasm: true, run: (k) => { const N = 61, V = 37; const x = randn(1, N * V, 5), t = ints(2, N, V); t[3] = -100; const dl = randn(3, N), dx = randn(4, N * V); k.crossEntropyBackward(dx, dl, x, t, N, V, -100); return [dx]; } }],
   embeddingForward: [{ what: "gather", wasm: false, run: (k) => { const w = randn(1, 50 * 7), ids = ints(2, 13, 50), o = new Float32Array(13 * 7); k.embeddingForward(o, w, ids, 13, 7); return [o]; } }],
   embeddingBackward: [{ what: "repeated ids, C=67", wasm: true, run: (k) => { const N = 97, C = 67; const dw = randn(1, 40 * C), dout = randn(2, N * C), ids = ints(3, N, 40); k.embeddingBackward(dw, dout, ids, N, C); return [dw]; } }],
-  attentionForward: attentionCases(false),
-  attentionBackward: attentionCases(true),
+  attentionForward: [...attentionCases(false), ...chunked(attentionCases(false))],
+  attentionBackward: [...attentionCases(true), ...chunked(attentionCases(true))],
   adamUpdate: [false, true].map((decoupled) => ({
     what: decoupled ? "AdamW" : "Adam with L2", wasm: true,
     run: (k) => { const n = 1031; const p = randn(1, n), g = randn(2, n), m = randn(3, n, 0.1), v = randn(4, n, 0.1).map(Math.abs); k.adamUpdate(p, g, m, v, n, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 3, decoupled }); return [p, m, v]; },
@@ -173,6 +182,6 @@ test("parity: thread pool starts", async () => {
 });
 runAll("3 threads");
 after(async () => {
-  setParallelThreshold(1 << 16);
+  setParallelThreshold(1 << 20);
   await stopThreads();
 });

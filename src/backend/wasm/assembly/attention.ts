@@ -7,7 +7,7 @@ const BR: i32 = 48;
 const BC: i32 = 64;
 
 /** Floats of per-thread scratch the kernels below need. */
-export function attnScratchFloats(T: i32, D: i32, Dv: i32): i32 {
+export function attnScratchFloats(T: i32, D: i32, Dv: i32): i32 { // T: all query rows of the call
   return 64 + 2 * BR + 2 * BR * BC + BR * Dv + BC * D + BC * Dv + T * D + 2 * packFloats(D, Dv) + 16;
 }
 
@@ -57,17 +57,26 @@ export function attnDqOffset(D: i32, Dv: i32): i32 {
   }
 }
 
-/** out (T, Dv), lse (T) for one head; q (T, D), kp packed K (S keys), v (S, Dv). */
-export function attnForward(out: usize, lse: usize, q: usize, kp: usize, v: usize, T: i32, S: i32, D: i32, Dv: i32, scale: f32,
-  causal: bool, off: i32, mask: usize, mT: i32, mS: i32, bias: usize, bT: i32, bS: i32, counter: usize, scratch: usize, sstride: usize, t: i32): void {
+/**
+ * out (NB, H, T, Dv), lse (NB, H, T); q (NB, H, T, D), kp packed K per (batch, kv head), v (NB, G, S, Dv).
+ * Query head h reads kv head h / (H / G); mask/bias head (b, h) starts at b*mB + h*mH elements.
+ */
+export function attnForward(out0: usize, lse0: usize, q0: usize, kp0: usize, v0: usize, NB: i32, H: i32, G: i32, T: i32, S: i32, D: i32, Dv: i32, scale: f32,
+  causal: bool, off: i32, mask0: usize, mB: i32, mH: i32, mT: i32, mS: i32, bias0: usize, bB: i32, bH: i32, bT: i32, bS: i32, counter: usize, scratch: usize, sstride: usize, t: i32): void {
   const base = scratch + <usize>t * sstride;
   const tmp = base, mrow = base + 256, lrow = mrow + (<usize>BR << 2), st = lrow + (<usize>BR << 2);
   const ot = st + (<usize>(BR * BC) << 2);
   const qp = base + dqOffset(D, Dv) + (<usize>(T * D) << 2), pp = qp + (<usize>packFloats(D, Dv) << 2);
-  const units = (T + BR - 1) / BR;
+  const nqb = (T + BR - 1) / BR, units = NB * H * nqb, per = H / G;
+  const kpStride = <usize>((S + 7) >> 3) * <usize>D * 32;
   const ldo = <usize>Dv << 2;
   for (let u = nextUnit(counter); u < units; u = nextUnit(counter)) {
-    const i0 = u * BR, rows = min(BR, T - i0);
+    const bh = u / nqb, b = bh / H, h = bh % H, bg = b * G + h / per;
+    const q = q0 + (<usize>bh * <usize>T * <usize>D << 2), out = out0 + <usize>bh * <usize>T * ldo, lse = lse0 + (<usize>bh * <usize>T << 2);
+    const kp = kp0 + <usize>bg * kpStride, v = v0 + <usize>bg * <usize>S * ldo;
+    const mask = mask0 ? mask0 + <usize>b * <usize>mB + <usize>h * <usize>mH : 0;
+    const bias = bias0 ? bias0 + ((<usize>b * <usize>bB + <usize>h * <usize>bH) << 2) : 0;
+    const i0 = (u % nqb) * BR, rows = min(BR, T - i0);
     packRows(qp, q + (<usize>i0 * <usize>D << 2), <usize>D << 2, 4, rows, D);
     memory.fill(ot, 0, <usize>(rows * Dv) << 2);
     for (let i = 0; i < rows; i++) { store<f32>(mrow + (<usize>i << 2), -Infinity); store<f32>(lrow + (<usize>i << 2), 0); }
@@ -119,7 +128,7 @@ export function attnForward(out: usize, lse: usize, q: usize, kp: usize, v: usiz
 }
 
 /** delta[t] = dout[t] . out[t], the row sums of P * dP that the backward subtracts. */
-export function attnDelta(delta: usize, dout: usize, out: usize, T: i32, Dv: i32): void {
+export function attnDelta(delta: usize, dout: usize, out: usize, T: i32, Dv: i32): void { // T: all rows
   for (let t = 0; t < T; t++) {
     const o = <usize>t * <usize>Dv << 2;
     let acc = f32x4.splat(0);
@@ -136,19 +145,30 @@ export function attnDelta(delta: usize, dout: usize, out: usize, T: i32, Dv: i32
  * keys); dq is accumulated unscaled into the thread's private (T, D) buffer, summed by attnSumDq.
  * dbias (T, S) of this head when not 0.
  */
-export function attnBackward(dk: usize, dv: usize, dbias: usize, dout: usize, q: usize, k: usize, kp: usize, vp: usize, lse: usize, delta: usize,
-  T: i32, S: i32, D: i32, Dv: i32, scale: f32, causal: bool, off: i32, mask: usize, mT: i32, mS: i32, bias: usize, bT: i32, bS: i32,
-  counter: usize, scratch: usize, sstride: usize, t: i32): void {
+export function attnBackward(dk0: usize, dv0: usize, dbias0: usize, dout0: usize, q0: usize, k0: usize, kp0: usize, vp0: usize, lse0: usize, delta0: usize,
+  NB: i32, H: i32, G: i32, T: i32, S: i32, D: i32, Dv: i32, scale: f32, causal: bool, off: i32, mask0: usize, mB: i32, mH: i32, mT: i32, mS: i32,
+  bias0: usize, bB: i32, bH: i32, bT: i32, bS: i32, counter: usize, scratch: usize, sstride: usize, t: i32): void {
   const base = scratch + <usize>t * sstride;
   const tmp = base, st = base + 256 + (<usize>(2 * BR) << 2), dpt = st + (<usize>(BR * BC) << 2);
   const dkt = dpt + (<usize>(BR * BC) << 2) + (<usize>(BR * Dv) << 2), dvt = dkt + (<usize>(BC * D) << 2);
-  const dq = base + dqOffset(D, Dv), pk = dq + (<usize>(T * D) << 2);
-  const units = (S + BC - 1) / BC;
+  const dq0 = base + dqOffset(D, Dv), pk = dq0 + (<usize>(NB * H * T * D) << 2);
+  const nkb = (S + BC - 1) / BC, units = NB * G * nkb, per = H / G;
   const ldd = <usize>D << 2, ldv = <usize>Dv << 2, ldt = <usize>BC << 2;
+  const kpStride = <usize>((S + 7) >> 3) * <usize>D * 32, vpStride = <usize>((S + 7) >> 3) * <usize>Dv * 32;
   for (let u = nextUnit(counter); u < units; u = nextUnit(counter)) {
-    const j0 = u * BC, nc = min(BC, S - j0);
+    const bg = u / nkb, b = bg / G, g = bg % G;
+    const j0 = (u % nkb) * BC, nc = min(BC, S - j0);
+    const k = k0 + <usize>bg * <usize>S * ldd, kp = kp0 + <usize>bg * kpStride, vp = vp0 + <usize>bg * vpStride;
+    const dk = dk0 + <usize>bg * <usize>S * ldd, dv = dv0 + <usize>bg * <usize>S * ldv;
     memory.fill(dkt, 0, <usize>(BC * D) << 2);
     memory.fill(dvt, 0, <usize>(BC * Dv) << 2);
+    for (let h = g * per; h < (g + 1) * per; h++) {
+    const bh = b * H + h;
+    const q = q0 + <usize>bh * <usize>T * ldd, dout = dout0 + <usize>bh * <usize>T * ldv, dq = dq0 + <usize>bh * <usize>T * ldd;
+    const lse = lse0 + (<usize>bh * <usize>T << 2), delta = delta0 + (<usize>bh * <usize>T << 2);
+    const dbias = dbias0 ? dbias0 + (<usize>bh * <usize>T * <usize>S << 2) : 0;
+    const mask = mask0 ? mask0 + <usize>b * <usize>mB + <usize>h * <usize>mH : 0;
+    const bias = bias0 ? bias0 + ((<usize>b * <usize>bB + <usize>h * <usize>bH) << 2) : 0;
     const iStart = causal ? max(0, j0 - off) : 0; // first query that may see key j0
     for (let i0 = (iStart / BR) * BR; i0 < T; i0 += BR) {
       const rows = min(BR, T - i0);
@@ -205,6 +225,7 @@ export function attnBackward(dk: usize, dv: usize, dbias: usize, dout: usize, q:
           micro6x8p(pk + <usize>(i / 6) * <usize>nc * 24, k + <usize>j0 * ldd + (<usize>c0 << 2), ldd, nc, dq + <usize>(i0 + i) * ldd + (<usize>c0 << 2), ldd, min(6, rows - i), min(8, D - c0), tmp);
         }
       }
+    }
     }
     for (let j = 0; j < nc; j++) {
       const kr = dk + <usize>(j0 + j) * ldd, tr = dkt + <usize>j * ldd;
