@@ -9,6 +9,8 @@ const ctrl = new Int32Array(sab, 0, 16), args = new Float64Array(sab, 64, 48);
 let gen = Atomics.load(ctrl, 0);
 parentPort?.postMessage("ready");
 for (;;) {
+  // kernels often come back to back: spin briefly before sleeping
+  for (let spin = 0; spin < 4000 && Atomics.load(ctrl, 0) === gen; spin++);
   Atomics.wait(ctrl, 0, gen);
   gen = Atomics.load(ctrl, 0);
   const id = ctrl[1];

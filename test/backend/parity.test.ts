@@ -110,10 +110,16 @@ const cases: Record<KernelName, Case[]> = {
   binary: (["add", "sub", "mul", "div", "maximum", "eq"] as const).flatMap((op) => [
     { what: `${op} contiguous`, wasm: false, run: (k: Kernels) => { const a = randn(1, 1001), b = randn(2, 1001), o = new Float32Array(1001); k.binary(op, o, a, b, [7, 11, 13], [143, 13, 1], [143, 13, 1]); return [o]; } },
     { what: `${op} scalar`, wasm: false, run: (k: Kernels) => { const a = randn(1, 1001), b = randn(2, 1), o = new Float32Array(1001); k.binary(op, o, a, b, [7, 11, 13], [143, 13, 1], [0, 0, 0]); return [o]; } },
+    { what: `${op} trailing-plane broadcast`, wasm: false, run: (k: Kernels) => { const a = randn(1, 1001), b = randn(2, 143), o = new Float32Array(1001); k.binary(op, o, a, b, [7, 11, 13], [143, 13, 1], [0, 13, 1]); return [o]; } },
+    { what: `${op} column broadcast`, wasm: false, run: (k: Kernels) => { const a = randn(1, 1001), b = randn(2, 77), o = new Float32Array(1001); k.binary(op, o, a, b, [7, 11, 13], [143, 13, 1], [11, 1, 0]); return [o]; } },
     { what: `${op} row broadcast`, wasm: false, run: (k: Kernels) => { const a = randn(1, 1001), b = randn(2, 13), o = new Float32Array(1001); k.binary(op, o, a, b, [7, 11, 13], [143, 13, 1], [0, 0, 1]); return [o]; } },
   ]),
   where: [{ what: "broadcast", wasm: false, run: (k) => { const c = new Uint8Array(77).map((_, i) => i % 3 & 1), a = randn(1, 77), b = randn(2, 7), o = new Float32Array(77); k.where(o, c, a, b, [11, 7], [7, 1], [7, 1], [0, 1]); return [o]; } }],
-  copyStrided: [{ what: "transpose accumulate", wasm: false, run: (k) => { const x = randn(1, 35), o = randn(2, 35); k.copyStrided(o, 0, [5, 1], x, 0, [1, 7], [7, 5], true); return [o]; } }],
+  copyStrided: [true, false].flatMap((acc) => [
+    { what: `transpose accumulate=${acc}`, wasm: false, run: (k: Kernels) => { const x = randn(1, 35), o = randn(2, 35); k.copyStrided(o, 0, [5, 1], x, 0, [1, 7], [7, 5], acc); return [o]; } },
+    { what: `offset slice rank 3 accumulate=${acc}`, wasm: false, run: (k: Kernels) => { const x = randn(1, 3 * 4 * 5), o = randn(2, 100); k.copyStrided(o, 7, [20, 5, 1], x, 2, [20, 1, 4], [3, 5, 3], acc); return [o]; } },
+    { what: `broadcast accumulate=${acc}`, wasm: false, run: (k: Kernels) => { const x = randn(1, 6), o = randn(2, 24); k.copyStrided(o, 0, [6, 1], x, 0, [0, 1], [4, 6], acc); return [o]; } },
+  ]),
   reduce: [{ what: "sum middle axis", wasm: false, run: (k) => { const x = randn(1, 3 * 17 * 5), o = new Float32Array(15); k.reduce("sum", o, x, 3, 17, 5); return [o]; } }],
   matmul: ([[1, 37, 29, 43], [3, 61, 70, 33], [2, 7, 300, 9], [1, 100, 1, 53], [1, 130, 50, 1]] as const).flatMap(([batch, M, K, N]) =>
     [[false, false], [true, false], [false, true], [true, true]].flatMap(([tA, tB]) => [false, true].map((acc): Case => ({
@@ -182,6 +188,6 @@ test("parity: thread pool starts", async () => {
 });
 runAll("3 threads");
 after(async () => {
-  setParallelThreshold(1 << 20);
+  setParallelThreshold(1 << 22);
   await stopThreads();
 });

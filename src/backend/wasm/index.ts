@@ -4,7 +4,7 @@
 import { jsKernels as js } from "../js/index.js";
 import type { AdamParams, AnyArray, AttentionDims, BinaryOp, FloatArray, Kernels, UnaryOp } from "../kernels.js";
 import { attentionBackward, attentionForward } from "./attention.js";
-import { binaryFast } from "./binary-fast.js";
+import { binaryFast, copyFast } from "./binary-fast.js";
 import { alloc, commit, f32, i32, reset, run, threadCount } from "./runtime.js";
 
 const isF32 = (...xs: (AnyArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
@@ -71,6 +71,10 @@ function unaryBackward(op: UnaryOp, dx: FloatArray, x: FloatArray, y: FloatArray
 
 function binary(op: BinaryOp, out: AnyArray, a: AnyArray, b: AnyArray, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void {
   if (!binaryFast(op, out, a, b, shape, aStrides, bStrides)) js.binary(op, out, a, b, shape, aStrides, bStrides);
+}
+
+function copyStrided(out: AnyArray, outOffset: number, outStrides: readonly number[], x: AnyArray, xOffset: number, xStrides: readonly number[], shape: readonly number[], accumulate: boolean): void {
+  if (!copyFast(out, outOffset, outStrides, x, xOffset, xStrides, shape, accumulate)) js.copyStrided(out, outOffset, outStrides, x, xOffset, xStrides, shape, accumulate);
 }
 
 /** Row kernels share one shape: (outputs..., inputs...) of N rows of C floats. */
@@ -196,7 +200,7 @@ function adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: Float
 
 export const wasmKernels: Kernels = {
   ...js,
-  unary, unaryBackward, binary, matmul,
+  unary, unaryBackward, binary, copyStrided, matmul,
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward,
   layerNormForward, layerNormBackward,
   crossEntropyForward, crossEntropyBackward, embeddingBackward,

@@ -114,7 +114,7 @@ export function u8(ptr: number, n: number): Uint8Array {
 }
 
 let calls = 0;
-let parallelMin = 1 << 20;
+let parallelMin = 1 << 22;
 
 /** How many kernel exports have run (tests use it to see that the wasm path was taken). */
 export function wasmCallCount(): number {
