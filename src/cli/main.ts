@@ -2,6 +2,8 @@
 // The qkv command: dispatches to one module per command in ./commands.
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
+import { getBackend } from "../backend/select.js";
+import { useThreads } from "../node.js";
 
 const commands: Command[] = [party];
 
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
+  // wasm kernels on every core (QKV_THREADS=n to choose; QKV_BACKEND=js for the reference loops)
+  if (getBackend() === "wasm") await useThreads(Number(process.env.QKV_THREADS) || undefined);
   try {
     return await command.run(rest);
   } catch (err) {
