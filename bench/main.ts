@@ -1,7 +1,7 @@
 // npm run bench [-- --smoke] [--json] [--filter=NAME] [--threads=N]: checks the wasm backend against
 // the js reference on every case first, then times medians, with the peers on the same shapes.
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { jsKernels } from "../src/backend/js/index.js";
 import type { AttentionDims } from "../src/backend/kernels.js";
@@ -19,12 +19,13 @@ const smoke = flag("smoke") !== undefined, json = flag("json") !== undefined, fi
 const threads = Number(flag("threads") || 2);
 const reps = smoke ? 3 : 7;
 
-interface Row { case: string; impl: string; ms: number; gflops?: number; note?: string }
+/** ms is the median wall time; cpuMs the median CPU time of the whole process (all threads). */
+interface Row { case: string; impl: string; ms: number; cpuMs?: number; gflops?: number; note?: string }
 const rows: Row[] = [];
 const report = (r: Row): void => {
   rows.push(r);
   if (json) console.log(JSON.stringify(r));
-  else console.log(`${r.case.padEnd(34)} ${r.impl.padEnd(32)} ${r.ms.toFixed(1).padStart(9)} ms ${r.gflops !== undefined ? r.gflops.toFixed(1).padStart(7) + " GFLOP/s" : "".padStart(15)} ${r.note ?? ""}`);
+  else console.log(`${r.case.padEnd(40)} ${r.impl.padEnd(32)} ${r.ms.toFixed(1).padStart(9)} ms ${r.gflops !== undefined ? r.gflops.toFixed(1).padStart(7) + " GFLOP/s" : "".padStart(15)} ${r.cpuMs !== undefined ? `cpu ${r.cpuMs.toFixed(0).padStart(6)} ms` : "".padStart(13)}  ${r.note ?? ""}`);
 };
 
 function randn(seed: number, n: number): Float32Array {
@@ -41,15 +42,21 @@ function verify(what: string, got: ArrayLike<number>, want: ArrayLike<number>, t
   const d = maxDiff(got, want);
   if (!(d <= tol)) throw new Error(`bench: ${what} differs from the js reference by ${d} (tolerance ${tol}); not timing it`);
 }
+let lastCpu = 0;
+/** Median wall ms of fn; the median CPU ms (all threads of the process) is left in lastCpu. */
 async function median(fn: () => unknown, n = reps): Promise<number> {
   await fn(); // warm-up (JIT, tier-up, memory growth)
-  const ts: number[] = [];
+  const ts: number[] = [], cs: number[] = [];
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
+    const c0 = process.cpuUsage(), t0 = performance.now();
     await fn();
     ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
   }
   ts.sort((a, b) => a - b);
+  cs.sort((a, b) => a - b);
+  lastCpu = cs[Math.floor(cs.length / 2)];
   return ts[Math.floor(ts.length / 2)];
 }
 const want = (name: string): boolean => name.includes(filter);
@@ -67,13 +74,13 @@ async function benchMatmul(peers: Peer[]): Promise<void> {
   const a = randn(1, n * n), b = randn(2, n * n), o = new Float32Array(n * n);
   const flops = 2 * n ** 3;
   const ms = await median(() => wasmKernels.matmul(o, a, b, 1, n, n, n, 0, 0, false, false, false));
-  report({ case: name, impl: `qkv wasm ${threads}t`, ms, gflops: flops / ms / 1e6 });
+  report({ case: name, impl: `qkv wasm ${threads}t`, ms, cpuMs: lastCpu, gflops: flops / ms / 1e6 });
   for (const p of peers) {
     if (!p.matmul) continue;
     const run = await p.matmul(n, a, b);
     verify(`${p.name} matmul`, await run(), o, 1e-2);
     const pms = await median(run);
-    report({ case: name, impl: p.name, ms: pms, gflops: flops / pms / 1e6, note: `qkv ${(pms / ms).toFixed(2)}x faster` });
+    report({ case: name, impl: p.name, ms: pms, cpuMs: lastCpu, gflops: flops / pms / 1e6, note: `qkv ${(pms / ms).toFixed(2)}x faster` });
   }
 }
 
@@ -99,12 +106,12 @@ async function benchAttention(peers: Peer[], causal: boolean): Promise<void> {
   const flops = 4 * B * H * pairs * D;
   let ours: Float32Array = new Float32Array(0);
   const ms = await median(() => { ours = noGrad(() => scaledDotProductAttention(q, k, v, { isCausal: causal })).values as Float32Array; });
-  report({ case: name, impl: `qkv wasm ${threads}t`, ms, gflops: flops / ms / 1e6 });
+  report({ case: name, impl: `qkv wasm ${threads}t`, ms, cpuMs: lastCpu, gflops: flops / ms / 1e6 });
   for (const p of peers) {
     const run = await p.attention(B, H, T, T, D, causal, q.values as Float32Array, k.values as Float32Array, v.values as Float32Array);
     verify(`${p.name} attention`, await run(), ours, 1e-3);
     const pms = await median(run, smoke ? 3 : 5);
-    report({ case: name, impl: p.name, ms: pms, gflops: flops / pms / 1e6, note: `qkv ${(pms / ms).toFixed(2)}x faster` });
+    report({ case: name, impl: p.name, ms: pms, cpuMs: lastCpu, gflops: flops / pms / 1e6, note: `qkv ${(pms / ms).toFixed(2)}x faster` });
   }
   // forward + backward through autograd, as training runs it
   const qg = Tensor.fromArray(q.values, q.shape, "float32", true), kg = Tensor.fromArray(k.values, k.shape, "float32", true), vg = Tensor.fromArray(v.values, v.shape, "float32", true);
@@ -113,7 +120,7 @@ async function benchAttention(peers: Peer[], causal: boolean): Promise<void> {
     qg.zeroGrad(); kg.zeroGrad(); vg.zeroGrad();
     scaledDotProductAttention(qg, kg, vg, { isCausal: causal }).backward(dout);
   }, smoke ? 3 : 5);
-  report({ case: `attention fwd+bwd ${causal ? "causal" : "non-causal"} T=${T}`, impl: `qkv wasm ${threads}t`, ms: fb, gflops: (flops * 3.5) / fb / 1e6, note: `${(fb / ms).toFixed(2)}x the forward` });
+  report({ case: `attention fwd+bwd ${causal ? "causal" : "non-causal"} T=${T}`, impl: `qkv wasm ${threads}t`, ms: fb, cpuMs: lastCpu, gflops: (flops * 3.5) / fb / 1e6, note: `${(fb / ms).toFixed(2)}x the forward` });
 }
 
 /** Runs in a child so that the peak RSS belongs to this case alone. */
@@ -123,10 +130,12 @@ async function memoryChild(): Promise<void> {
   const q = Tensor.fromArray(randn(1, n), [1, H, T, D], "float32"), k = Tensor.fromArray(randn(2, n), [1, H, T, D], "float32"), v = Tensor.fromArray(randn(3, n), [1, H, T, D], "float32");
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const out = noGrad(() => scaledDotProductAttention(q, k, v, { isCausal: true }));
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ ms, growthMB: (peak - before - out.size * 4) / 2 ** 20, finite: Number.isFinite(out.values[n - 1]) }));
+  console.log(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000, growthMB: (peak - before - out.size * 4) / 2 ** 20, finite: Number.isFinite(out.values[n - 1]) }));
 }
 
 function benchMemory(): void {
@@ -135,8 +144,8 @@ function benchMemory(): void {
   if (!want(name)) return;
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--memory-child", `--T=${T}`, `--threads=${threads}`], { encoding: "utf8" });
   if (child.status !== 0) throw new Error(`bench: memory case failed: ${child.stderr}`);
-  const r = JSON.parse(child.stdout.trim().split("\n").pop() as string) as { ms: number; growthMB: number; finite: boolean };
-  report({ case: name, impl: `qkv wasm ${threads}t`, ms: r.ms, gflops: (4 * 8 * ((T * (T + 1)) / 2) * 64) / r.ms / 1e6, note: `peak RSS growth ${r.growthMB.toFixed(0)} MB beyond inputs and output` });
+  const r = JSON.parse(child.stdout.trim().split("\n").pop() as string) as { ms: number; cpuMs: number; growthMB: number; finite: boolean };
+  report({ case: name, impl: `qkv wasm ${threads}t`, ms: r.ms, cpuMs: r.cpuMs, gflops: (4 * 8 * ((T * (T + 1)) / 2) * 64) / r.ms / 1e6, note: `peak RSS growth ${r.growthMB.toFixed(0)} MB beyond inputs and output` });
 }
 
 function benchTraining(): void {
@@ -145,8 +154,10 @@ function benchTraining(): void {
   const steps = smoke ? 30 : 300;
   for (const backend of ["wasm", "js"] as const) {
     setBackend(backend);
+    const c0 = process.cpuUsage();
     const r = reversalTask(steps);
-    report({ case: `${name} ${steps} steps`, impl: backend === "wasm" ? `qkv wasm ${threads}t` : "qkv js", ms: r.ms, note: `accuracy ${(100 * r.accuracy).toFixed(1)}%, loss ${r.loss.toFixed(4)}` });
+    const c = process.cpuUsage(c0);
+    report({ case: `${name} ${steps} steps`, impl: backend === "wasm" ? `qkv wasm ${threads}t` : "qkv js", ms: r.ms, cpuMs: (c.user + c.system) / 1000, note: `accuracy ${(100 * r.accuracy).toFixed(1)}%, loss ${r.loss.toFixed(4)}` });
   }
   setBackend("wasm");
 }
@@ -155,7 +166,7 @@ async function main(): Promise<void> {
   if (flag("memory-child") !== undefined) return memoryChild();
   const got = await useThreads(threads);
   if (!wasmRuntime() || getBackend() !== "wasm") throw new Error("bench: the wasm backend is not available here");
-  if (!json) console.log(`qkv bench: Node ${process.version}, ${availableParallelism()} cores, ${got} threads, relaxed SIMD ${wasmRuntime()?.relaxed}${smoke ? ", smoke sizes" : ""}`);
+  if (!json) console.log(`qkv bench: Node ${process.version}, ${availableParallelism()} cores, ${got} threads, relaxed SIMD ${wasmRuntime()?.relaxed}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}${smoke ? ", smoke sizes" : ""}`);
   const peers: Peer[] = [];
   if (flag("no-peers") === undefined) {
     for (const make of [() => onnxruntimeWeb(threads), () => tfjsWasm(threads)]) {

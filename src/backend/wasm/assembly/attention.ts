@@ -26,7 +26,7 @@ export function attnDqOffset(D: i32, Dv: i32): i32 {
   return 256 + (<usize>(2 * BR + 2 * BR * BC + BR * Dv + BC * D + BC * Dv) << 2);
 }
 
-/** Scores tile st (rows x BC) = scale * Q[i0:] K[j0:]^T + bias, -Infinity where not allowed. */
+/** Scores tile st (rows x BC) = Qp K^T + bias (Qp packed with the scale), -Infinity where not allowed. */
 @inline function scoreTile(st: usize, qp: usize, kp: usize, i0: i32, rows: i32, j0: i32, nc: i32, S: i32, D: i32, scale: f32,
   causal: bool, off: i32, mask: usize, mT: i32, mS: i32, bias: usize, bT: i32, bS: i32, tmp: usize): void {
   memory.fill(st, 0, <usize>(rows * BC) << 2);
@@ -37,19 +37,15 @@ export function attnDqOffset(D: i32, Dv: i32): i32 {
       micro6x8p(qp + <usize>(i / 6) * <usize>D * 24, panel, 32, D, st + (<usize>(i * BC + jb * 8) << 2), <usize>BC << 2, min(6, rows - i), 8, tmp);
     }
   }
-  const sv = f32x4.splat(scale);
   for (let i = 0; i < rows; i++) {
     const t = i0 + i;
     const row = st + (<usize>(i * BC) << 2);
-    if (!mask && !bias && nc == BC && (!causal || j0 + BC - 1 <= t + off)) {
-      for (let j = 0; j < BC; j += 4) v128.store(row + (<usize>j << 2), f32x4.mul(v128.load(row + (<usize>j << 2)), sv));
-      continue;
-    }
+    if (!mask && !bias && nc == BC && (!causal || j0 + BC - 1 <= t + off)) continue;
     for (let j = 0; j < BC; j++) {
       const s = j0 + j;
       let val: f32 = -Infinity;
       if (j < nc && (!causal || s <= t + off) && (!mask || load<u8>(mask + <usize>t * <usize>mT + <usize>s * <usize>mS) != 0)) {
-        val = load<f32>(row + (<usize>j << 2)) * scale;
+        val = load<f32>(row + (<usize>j << 2));
         if (bias) val += load<f32>(bias + ((<usize>t * <usize>bT + <usize>s * <usize>bS) << 2));
       }
       store<f32>(row + (<usize>j << 2), val);
@@ -77,7 +73,7 @@ export function attnForward(out0: usize, lse0: usize, q0: usize, kp0: usize, v0:
     const mask = mask0 ? mask0 + <usize>b * <usize>mB + <usize>h * <usize>mH : 0;
     const bias = bias0 ? bias0 + ((<usize>b * <usize>bB + <usize>h * <usize>bH) << 2) : 0;
     const i0 = (u % nqb) * BR, rows = min(BR, T - i0);
-    packRows(qp, q + (<usize>i0 * <usize>D << 2), <usize>D << 2, 4, rows, D);
+    packRows(qp, q + (<usize>i0 * <usize>D << 2), <usize>D << 2, 4, rows, D, scale); // scores = (scale q) . k
     memory.fill(ot, 0, <usize>(rows * Dv) << 2);
     for (let i = 0; i < rows; i++) { store<f32>(mrow + (<usize>i << 2), -Infinity); store<f32>(lrow + (<usize>i << 2), 0); }
     const jEnd = causal ? min(S, i0 + rows + off) : S; // keys past the last row's diagonal are never allowed
@@ -102,8 +98,10 @@ export function attnForward(out0: usize, lse0: usize, q0: usize, kp0: usize, v0:
         store<f32>(lrow + (<usize>i << 2), load<f32>(lrow + (<usize>i << 2)) * alpha + hsum(acc));
         store<f32>(mrow + (<usize>i << 2), mNew);
         if (alpha != 1) {
-          const o = ot + <usize>i * ldo;
-          for (let c = 0; c < Dv; c++) store<f32>(o + (<usize>c << 2), load<f32>(o + (<usize>c << 2)) * alpha);
+          const o = ot + <usize>i * ldo, av = f32x4.splat(alpha);
+          let c = 0;
+          for (; c + 4 <= Dv; c += 4) v128.store(o + (<usize>c << 2), f32x4.mul(v128.load(o + (<usize>c << 2)), av));
+          for (; c < Dv; c++) store<f32>(o + (<usize>c << 2), load<f32>(o + (<usize>c << 2)) * alpha);
         }
       }
       packRows(pp, st, <usize>BC << 2, 4, rows, nc);
@@ -172,7 +170,7 @@ export function attnBackward(dk0: usize, dv0: usize, dbias0: usize, dout0: usize
     const iStart = causal ? max(0, j0 - off) : 0; // first query that may see key j0
     for (let i0 = (iStart / BR) * BR; i0 < T; i0 += BR) {
       const rows = min(BR, T - i0);
-      packRows(pk, q + (<usize>i0 * ldd), ldd, 4, rows, D);
+      packRows(pk, q + (<usize>i0 * ldd), ldd, 4, rows, D, scale);
       scoreTile(st, pk, kp, i0, rows, j0, nc, S, D, scale, causal, off, mask, mT, mS, bias, bT, bS, tmp);
       // P = exp(s - lse); rows with no allowed key (lse = -inf) get none
       for (let i = 0; i < rows; i++) {

@@ -184,9 +184,9 @@ export function micro6x8p(ap: usize, bp: usize, bKs: usize, kc: i32, c: usize, l
 
 /**
  * Packs rows [0, rows) x depth [0, kc) of A into 6-row panels ap[panel][k][0:6], where A(r, k) is
- * at a + r*aRs + k*aKs; rows past the end repeat the last row (their results are discarded).
+ * at a + r*aRs + k*aKs, times s; rows past the end repeat the last row (their results are discarded).
  */
-export function packRows(ap: usize, a: usize, aRs: usize, aKs: usize, rows: i32, kc: i32): void {
+export function packRows(ap: usize, a: usize, aRs: usize, aKs: usize, rows: i32, kc: i32, s: f32 = 1): void {
   for (let i = 0; i < rows; i += 6) {
     const last = <usize>(min(6, rows - i) - 1);
     const a0 = a + <usize>i * aRs;
@@ -195,7 +195,7 @@ export function packRows(ap: usize, a: usize, aRs: usize, aKs: usize, rows: i32,
       let src = a0 + min(r, last) * aRs;
       let d = dst + (r << 2);
       for (let k = 0; k < kc; k++) {
-        store<f32>(d, load<f32>(src));
+        store<f32>(d, load<f32>(src) * s);
         src += aKs;
         d += 24;
       }
