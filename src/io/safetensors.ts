@@ -51,16 +51,24 @@ const fail = (message: string): never => {
   throw new SafetensorsError(`${FN}: ${message}`);
 };
 
-/** Reads and validates the header: lengths, JSON, dtypes, shapes and the exact tiling of the data. */
-export function readSafetensorsHeader(file: Uint8Array | ArrayBuffer): SafetensorsHeader {
+/**
+ * Reads and validates the header: lengths, JSON, dtypes, shapes and the exact tiling of the data.
+ * `file` is the whole file, or only its start (at least 8 + header length bytes) when
+ * `fileLength` gives the file's size, so a large file's header can be checked without reading it all.
+ */
+export function readSafetensorsHeader(file: Uint8Array | ArrayBuffer, opts: { fileLength?: number } = {}): SafetensorsHeader {
   const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
   if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
-  if (bytes.length < 8) fail(`file of ${bytes.length} bytes is shorter than the 8-byte header length field`);
+  const fileLength = opts.fileLength ?? bytes.length;
+  if (!Number.isSafeInteger(fileLength) || fileLength < bytes.length) fail(`fileLength ${fileLength} must be an integer >= the ${bytes.length} bytes given`);
+  if (fileLength < 8) fail(`file of ${fileLength} bytes is shorter than the 8-byte header length field`);
+  if (bytes.length < 8) fail(`expected at least the 8-byte header length field, got ${bytes.length} bytes`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
   const headerLen = hi * 2 ** 32 + lo; // exact: below 2^64 is not needed, any hi > 0 is rejected next
   if (hi !== 0 || headerLen > MAX_HEADER_BYTES) fail(`header length ${BigInt(hi) * 2n ** 32n + BigInt(lo)} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (headerLen > bytes.length - 8) fail(`header length ${headerLen} runs past the end of the ${bytes.length}-byte file`);
+  if (headerLen > fileLength - 8) fail(`header length ${headerLen} runs past the end of the ${fileLength}-byte file`);
+  if (headerLen > bytes.length - 8) fail(`header length ${headerLen} runs past the ${bytes.length} bytes given`);
   if (headerLen < 2) fail(`header length ${headerLen} is too short for a JSON object`);
   if (bytes[8] !== 0x7b) fail(`header must start with "{", found byte 0x${bytes[8].toString(16).padStart(2, "0")}`);
   let text = "";
@@ -72,7 +80,7 @@ export function readSafetensorsHeader(file: Uint8Array | ArrayBuffer): Safetenso
   const root = parseJsonStrict(text, (m) => fail(`header is not valid JSON: ${m}`));
   if (!(root instanceof Map)) fail(`header must be a JSON object, got ${jsonKind(root)}`);
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileLength - dataStart;
   const entries = new Map<string, SafetensorsEntry>();
   const metadata = new Map<string, string>();
   for (const [name, info] of root as JsonObject) {
@@ -147,6 +155,25 @@ export function parseSafetensors(file: Uint8Array | ArrayBuffer): ParsedSafetens
     dtypes.set(name, e.dtype);
   }
   return { tensors, metadata: header.metadata, dtypes };
+}
+
+/**
+ * Decodes one tensor of an already validated file (see readSafetensorsHeader), so a large file can
+ * be read one tensor at a time without a second copy of the whole file.
+ */
+export function readSafetensorsTensor(bytes: Uint8Array, header: SafetensorsHeader, name: string): Tensor {
+  const e = header.entries.get(name);
+  if (e === undefined) fail(`no tensor named ${JSON.stringify(name)}`);
+  const { dataOffsets } = e as SafetensorsEntry;
+  return decodeSafetensorsEntry(name, e as SafetensorsEntry, bytes.subarray(header.dataStart + dataOffsets[0], header.dataStart + dataOffsets[1]));
+}
+
+/** Decodes one tensor from exactly its data bytes (as read from the file at dataStart + dataOffsets[0]). */
+export function decodeSafetensorsEntry(name: string, entry: SafetensorsEntry, data: Uint8Array): Tensor {
+  const want = entry.dataOffsets[1] - entry.dataOffsets[0];
+  if (data.length !== want) fail(`tensor ${JSON.stringify(name)}: expected ${want} data bytes, got ${data.length}`);
+  const [array, dt] = decode(name, entry.dtype, data);
+  return Tensor.fromArray(array, entry.shape, dt);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;

@@ -11,6 +11,7 @@ import { Linear } from "./linear.js";
 import { Module } from "./module.js";
 import { initRng } from "./init.js";
 import type { KVCache } from "./kv-cache.js";
+import { attentionHook } from "./trace-hook.js";
 
 export interface MultiHeadAttentionOptions {
   modelDim: number;
@@ -111,10 +112,12 @@ export class MultiHeadAttention extends Module {
     };
     let out: Tensor;
     let weights: Tensor | null = null;
-    if (opts.returnWeights) ({ output: out, weights } = scaledDotProductAttention(q, k, v, { ...sdpa, returnWeights: true }));
+    const hook = attentionHook(); // explain/ traces or ablates heads through this; null normally
+    if (hook) ({ output: out, weights } = hook({ module: this, q, k, v, options: sdpa }));
+    else if (opts.returnWeights) ({ output: out, weights } = scaledDotProductAttention(q, k, v, { ...sdpa, returnWeights: true }));
     else out = scaledDotProductAttention(q, k, v, sdpa);
     const merged = reshape(transpose(out, 1, 2), [B, T, C]); // (B, T, H*D)
     const y = this.wO.forward(merged);
-    return weights ? { output: y, weights } : y;
+    return opts.returnWeights && weights ? { output: y, weights } : y;
   }
 }

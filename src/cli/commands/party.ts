@@ -5,6 +5,8 @@ import { MAX_GUESTS, MIN_GUESTS, PARTY_DEFAULT_LR, PARTY_DEFAULTS, PARTY_NAMES, 
 import { choiceFlag, numberFlag, parseFlags, UsageError, type Command } from "../args.js";
 import { bold, colorBar, colorMode, dim, fg, GREEN, RED, type ColorMode } from "../color.js";
 import { formatDuration, ProgressBar } from "../progress.js";
+import { servePartyLive, writePartyHtml } from "../party-view.js";
+import type { LiveVisualizer } from "../visualize.js";
 
 const NAME = "party";
 const OPTIMIZERS = ["adam", "sgd"] as const;
@@ -26,6 +28,10 @@ Options:
   --batch N         parties per training step (default ${PARTY_DEFAULTS.batchSize})
   --show N          party maps to print, 0..20 (default 3)
   --json            print one JSON object with the results instead of the report
+  --serve           open the attention visualizer while training (prints a local URL; Ctrl-C stops)
+  --html FILE       write the trained party's visualizer page as one self-contained file
+  --host HOST       interface for --serve (default 127.0.0.1; anything else is warned about)
+  --port N          port for --serve (default: a random free port)
   -h, --help        show this help
 
 Colour: truecolor when COLORTERM=truecolor, else 256 colours; none when NO_COLOR is set or
@@ -40,6 +46,10 @@ interface PartyArgs {
   batch: number;
   show: number;
   json: boolean;
+  serve: boolean;
+  html: string | null;
+  host: string;
+  port: number;
 }
 
 function parse(argv: string[]): PartyArgs {
@@ -47,6 +57,7 @@ function parse(argv: string[]): PartyArgs {
   const v = parseFlags(NAME, argv, {
     seed: { type: "string" }, steps: { type: "string" }, guests: { type: "string" }, optimizer: { type: "string" },
     lr: { type: "string" }, batch: { type: "string" }, show: { type: "string" }, json: { type: "boolean" },
+    serve: { type: "boolean" }, html: { type: "string" }, host: { type: "string" }, port: { type: "string" },
   }).values as Record<string, string | boolean | undefined>;
   const optimizer = v.optimizer === undefined ? PARTY_DEFAULTS.optimizer : choiceFlag(NAME, "optimizer", v.optimizer, OPTIMIZERS);
   const lr = v.lr === undefined ? PARTY_DEFAULT_LR[optimizer] : numberFlag(NAME, "lr", v.lr, { integer: false, min: 0, max: 100 });
@@ -60,6 +71,10 @@ function parse(argv: string[]): PartyArgs {
     batch: v.batch === undefined ? PARTY_DEFAULTS.batchSize : numberFlag(NAME, "batch", v.batch, { min: 1, max: 4096 }),
     show: v.show === undefined ? 3 : numberFlag(NAME, "show", v.show, { min: 0, max: 20 }),
     json: v.json === true,
+    serve: v.serve === true,
+    html: typeof v.html === "string" ? v.html : null,
+    host: typeof v.host === "string" ? v.host : "127.0.0.1",
+    port: v.port === undefined ? 0 : numberFlag(NAME, "port", v.port, { min: 0, max: 65535 }),
   };
 }
 
@@ -108,10 +123,16 @@ export const party: Command = {
     out(`${bold(mode, "qkv party")}: ${args.guests} guests, ${args.optimizer} (lr ${args.lr}), ${args.steps} steps of ${args.batch} parties, seed ${args.seed}`);
     const bar = new ProgressBar({ total: args.steps, label: "train", mode: args.json ? "silent" : undefined });
     let last = { loss: NaN, smoothLoss: NaN, smoothAccuracy: NaN };
+    let viz: LiveVisualizer | null = null;
+    if (args.serve) {
+      viz = await servePartyLive(trainer, { host: args.host, port: args.port, seed: args.seed });
+      process.stderr.write(`qkv party: visualizer at ${viz.url}\n`);
+    }
     const figures = () => ({ loss: last.smoothLoss.toPrecision(3), acc: pct(last.smoothAccuracy) });
     while (!trainer.done) {
       last = trainer.trainStep();
       bar.update(trainer.step, figures());
+      await viz?.step(trainer.step, last.loss);
     }
     bar.finish(trainer.step, figures());
     const trainSeconds = (performance.now() - t0) / 1000;
@@ -138,6 +159,14 @@ export const party: Command = {
         seconds: round(seconds), trainSeconds: round(trainSeconds), cpuSeconds: round((cpu.user + cpu.system) / 1e6), examples: ev.examples, mistakes: ev.mistakes,
       };
       process.stdout.write(JSON.stringify(result) + "\n");
+    }
+    if (args.html !== null) {
+      writePartyHtml(trainer, args.html, args.seed);
+      out(`wrote ${args.html}`);
+    }
+    if (viz) {
+      process.stderr.write(`qkv party: training done; still serving ${viz.url} (Ctrl-C to stop)\n`);
+      await viz.serveForever();
     }
     return 0;
   },
