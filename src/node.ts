@@ -1,4 +1,4 @@
-// Node-only entry (qkv/node): things that need Node built-ins.
+// qkv/node: Node-only helpers (file access, threads). The browser-safe library is the "qkv" entry (src/index.ts).
 import { setFlagsFromString } from "node:v8";
 import { relaxedSimdBytes } from "./backend/wasm/runtime.js";
 
@@ -6,3 +6,7 @@ import { relaxedSimdBytes } from "./backend/wasm/runtime.js";
 if (!WebAssembly.validate(relaxedSimdBytes())) setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 export { useThreads, stopThreads } from "./node/threads.js";
+export { writeFileAtomic, fsyncDir } from "./node/atomic-write.js";
+export { saveCheckpoint, loadCheckpoint, loadCheckpointDir, listCheckpoints, stepDirName, LATEST_FILE, type SaveCheckpointOptions, type LoadedCheckpoint } from "./node/checkpoint.js";
+export type { Checkpoint } from "./io/checkpoint.js";
+export { loadPretrained, saveHfGpt2, isHfGpt2Dir, loadGpt, HF_CONFIG_FILE, HF_WEIGHTS_FILE, HF_TOKENIZER_FIELD, type LoadedGpt } from "./node/pretrained.js";

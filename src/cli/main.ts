@@ -2,10 +2,16 @@
 // The qkv command: dispatches to one module per command in ./commands.
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
+import { resume } from "./commands/resume.js";
+import { sample } from "./commands/sample.js";
+import { train } from "./commands/train.js";
+import { convertCommand } from "./commands/convert.js";
+import { exportOnnx } from "./commands/export-onnx.js";
+import { inspect } from "./commands/inspect.js";
 import { getBackend } from "../backend/select.js";
 import { useThreads } from "../node.js";
 
-const commands: Command[] = [party];
+const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx, inspect];
 
 const usage = `Usage: qkv <command> [options]
 

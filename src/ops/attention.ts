@@ -7,9 +7,10 @@ import { allocArray, isFloat } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import type { Rng } from "../util/random.js";
-import { broadcastShapes, broadcastStrides, shapesEqual } from "../util/shape.js";
+import { broadcastStrides } from "../util/shape.js";
+import { alibiBias, slidingWindowMask } from "./alibi.js";
 import { dropout as dropoutOp } from "./dropout.js";
-import { add, gt, logicalAnd, mul, unbroadcast, where } from "./elementwise.js";
+import { add, eq, gt, logicalAnd, mul, unbroadcast, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import { expand, reshape, transpose } from "./movement.js";
 import { sum } from "./reduce.js";
@@ -22,6 +23,10 @@ export interface AttentionOptions {
   bias?: Tensor | null;
   /** Query t may attend key s iff s <= t + (S - T): bottom-right aligned, right for a KV cache. */
   isCausal?: boolean;
+  /** Add ALiBi's per-head distance penalty m_h * (s - p) to the scores (see `alibiBias`). */
+  alibi?: boolean;
+  /** Query at position p sees only keys in (p - W, p]; implies causal. */
+  slidingWindow?: number | null;
   /** Score scale; 1/sqrt(D) by default. */
   scale?: number;
   /** Dropout probability on the attention weights (needs rng); 0 by default. */
@@ -43,8 +48,31 @@ interface Checked {
   bias: Tensor | null;
 }
 
-function checkInputs(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Checked {
-  const fn = "scaledDotProductAttention";
+/** Whether `shape` broadcasts to `full` without changing it (NumPy rules, trailing axes aligned). */
+function broadcastsTo(shape: readonly number[], full: readonly number[]): boolean {
+  const off = full.length - shape.length;
+  return off >= 0 && shape.every((d, i) => d === 1 || d === full[i + off]);
+}
+
+/** Folds the alibi and slidingWindow options into bias and mask, so kernels see only those. */
+function resolveVariants(fn: string, q: Tensor, k: Tensor, opts: AttentionOptions): AttentionOptions {
+  const W = opts.slidingWindow ?? null;
+  if (!opts.alibi && W === null) return opts;
+  check(q instanceof Tensor && k instanceof Tensor && q.ndim === 4 && k.ndim === 4, fn, () => `expected Q (B, H, T, D) and K (B, G, S, D), got ${q instanceof Tensor ? fmtShape(q.shape) : typeof q}, ${k instanceof Tensor ? fmtShape(k.shape) : typeof k}`);
+  const H = q.shape[1], T = q.shape[2], S = k.shape[2];
+  let mask = opts.mask ?? null, bias = opts.bias ?? null;
+  if (W !== null) {
+    const window = slidingWindowMask(T, S, W); // (1, 1, T, S)
+    mask = mask === null ? window : logicalAnd(mask, window);
+  }
+  if (opts.alibi) {
+    const ab = alibiBias(H, T, S, q.dtype === "float64" ? "float64" : "float32"); // (1, H, T, S)
+    bias = bias === null ? ab : add(bias, ab);
+  }
+  return { ...opts, mask, bias, alibi: false, slidingWindow: null, isCausal: opts.isCausal || W !== null };
+}
+
+function checkInputs(fn: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Checked {
   check(q instanceof Tensor && k instanceof Tensor && v instanceof Tensor, fn, "expected q, k and v Tensors");
   const shapes = () => `Q=${fmtShape(q.shape)}, K=${fmtShape(k.shape)}, V=${fmtShape(v.shape)}`;
   check(q.ndim === 4 && k.ndim === 4 && v.ndim === 4, fn, () => `expected Q (B, H, T, D), K (B, G, S, D), V (B, G, S, Dv), got ${shapes()}`);
@@ -62,11 +90,11 @@ function checkInputs(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): C
   const mask = opts.mask ?? null, bias = opts.bias ?? null;
   if (mask !== null) {
     check(mask instanceof Tensor && mask.dtype === "bool", fn, () => `expected a bool mask (true = may attend), got ${mask instanceof Tensor ? mask.dtype : typeof mask}; for additive scores use the bias option`);
-    check(mask.ndim <= 4 && shapesEqual(broadcastShapes(fn, mask.shape, full), full), fn, () => `mask ${fmtShape(mask.shape)} does not broadcast to (B, H, T, S) = ${fmtShape(full)}`);
+    check(broadcastsTo(mask.shape, full), fn, () => `mask ${fmtShape(mask.shape)} does not broadcast to (B, H, T, S) = ${fmtShape(full)}`);
   }
   if (bias !== null) {
     check(bias instanceof Tensor && bias.dtype === q.dtype, fn, () => `bias must be a ${q.dtype} tensor, got ${bias instanceof Tensor ? bias.dtype : typeof bias}`);
-    check(bias.ndim <= 4 && shapesEqual(broadcastShapes(fn, bias.shape, full), full), fn, () => `bias ${fmtShape(bias.shape)} does not broadcast to (B, H, T, S) = ${fmtShape(full)}`);
+    check(broadcastsTo(bias.shape, full), fn, () => `bias ${fmtShape(bias.shape)} does not broadcast to (B, H, T, S) = ${fmtShape(full)}`);
   }
   const dims: AttentionDims = {
     B, H, G, T, S, D, Dv, scale,
@@ -81,13 +109,17 @@ function checkInputs(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): C
  * Scaled dot-product attention: softmax(Q K^T * scale + bias, masked) V, per head.
  *
  * q (B, H, T, D), k (B, G, S, D), v (B, G, S, Dv) -> (B, H, T, Dv). Query head h reads key/value
- * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key outputs
- * zeros and gets zero gradient. Equivalent to `attentionReference`, which spells it out in ops.
+ * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key (or whose
+ * biased scores are all -inf) outputs zeros and gets zero gradient; NaN scores propagate.
+ * Equivalent to `attentionReference`, which spells it out in ops.
+ * Options `alibi` and `slidingWindow` become an extra bias and mask with queries at absolute
+ * positions p = t + S - T (the end of the keys), so they work unchanged with a KV cache.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & { returnWeights: true }): AttentionResult;
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor;
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor | AttentionResult {
-  const { dims, mask, bias } = checkInputs(q, k, v, opts);
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionResult {
+  const opts = resolveVariants("scaledDotProductAttention", q, k, options);
+  const { dims, mask, bias } = checkInputs("scaledDotProductAttention", q, k, v, opts);
   if ((opts.dropout ?? 0) > 0) return attentionReference(q, k, v, opts);
   const { B, H, T, S, Dv } = dims;
   const dtype = q.dtype;
@@ -126,21 +158,20 @@ export function allowedMask(T: number, S: number, opts: Pick<AttentionOptions, "
  * implementation" with a bottom-right causal mask). Slower and O(T*S) memory; tests compare it
  * with the fused kernel, and dropout runs through it.
  */
-export function attentionReference(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor | AttentionResult {
-  const { dims, bias } = checkInputs(q, k, v, opts);
+export function attentionReference(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionResult {
+  const opts = resolveVariants("attentionReference", q, k, options);
+  const { dims, bias } = checkInputs("attentionReference", q, k, v, opts);
   const { B, H, G, T, S, D, Dv, scale } = dims;
   // repeat each key/value head for its H/G query heads: (B, G, S, D) -> (B, H, S, D)
   const rep = (x: Tensor, d: number) => reshape(expand(reshape(x, [B, G, 1, S, d]), [B, G, H / G, S, d]), [B, H, S, d]);
   let scores = mul(matmul(q, transpose(rep(k, D), -2, -1)), scale); // (B, H, T, S)
   if (bias) scores = add(scores, bias);
   const allowed = allowedMask(T, S, opts);
-  let weights: Tensor;
-  if (allowed === null) weights = softmax(scores, -1);
-  else {
-    const masked = where(allowed, scores, -Infinity);
-    const rowHasKey = gt(sum(where(allowed, 1, 0), -1, { keepdim: true }), 0); // (.., T, 1)
-    weights = where(rowHasKey, softmax(masked, -1), 0);
-  }
+  const masked = allowed === null ? scores : where(allowed, scores, -Infinity);
+  // a row whose scores are all -inf (no allowed key, or a -inf bias) gets zero weights, not NaN
+  // (PyTorch's _safe_softmax); it is zeroed before the softmax so no NaN reaches the backward
+  const rowHasKey = gt(sum(where(eq(masked, -Infinity), 0, 1), -1, { keepdim: true }), 0); // (B, H, T, 1)
+  const weights = where(rowHasKey, softmax(where(rowHasKey, masked, 0), -1), 0);
   const p = opts.dropout ?? 0;
   const dropped = p > 0 ? dropoutOp(weights, { p, training: true, rng: opts.rng as Rng }) : weights;
   const output = matmul(dropped, rep(v, Dv)); // (B, H, T, Dv)

@@ -79,26 +79,27 @@ export function div(x: TensorLike, y: TensorLike): Tensor {
 }
 
 export function pow(x: TensorLike, y: TensorLike): Tensor {
-  // d(a^b) = b a^(b-1) da + a^b log(a) db
+  // d(a^b) = b a^(b-1) da + a^b log(a) db; as torch, 0 where b = 0 (da) and where a = 0, b >= 0 (db)
   return arith("pow", x, y, (g, a, b, out) => [
-    a.requiresGrad ? mul(g, mul(b, pow(a, sub(b, 1)))) : null,
-    b.requiresGrad ? mul(g, mul(out, log(a))) : null,
+    a.requiresGrad ? mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1))))) : null,
+    b.requiresGrad ? mul(g, where(logicalAnd(eq(a, 0), ge(b, 0)), 0, mul(out, log(a)))) : null,
   ]);
 }
 
-/** Elementwise maximum; the gradient goes to a where a >= b, else to b. */
-export function maximum(x: TensorLike, y: TensorLike): Tensor {
-  return arith("maximum", x, y, (g, a, b) => {
-    const pick = ge(a, b);
-    return [where(pick, g, 0), where(pick, 0, g)];
-  });
+/** The gradients of a max/min: all of g to the winner, half each on a tie (as torch.maximum). */
+function pickGrads(g: Tensor, aWins: Tensor, bWins: Tensor, tie: Tensor): [Tensor, Tensor] {
+  const half = where(tie, mul(g, 0.5), 0);
+  return [where(aWins, g, half), where(bWins, g, half)];
 }
 
+/** Elementwise maximum; the gradient goes to the larger operand, split in half on ties. */
+export function maximum(x: TensorLike, y: TensorLike): Tensor {
+  return arith("maximum", x, y, (g, a, b) => pickGrads(g, gt(a, b), lt(a, b), eq(a, b)));
+}
+
+/** Elementwise minimum; the gradient goes to the smaller operand, split in half on ties. */
 export function minimum(x: TensorLike, y: TensorLike): Tensor {
-  return arith("minimum", x, y, (g, a, b) => {
-    const pick = le(a, b);
-    return [where(pick, g, 0), where(pick, 0, g)];
-  });
+  return arith("minimum", x, y, (g, a, b) => pickGrads(g, lt(a, b), gt(a, b), eq(a, b)));
 }
 
 function compare(op: "eq" | "lt" | "gt", x: TensorLike, y: TensorLike): Tensor {

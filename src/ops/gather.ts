@@ -1,4 +1,4 @@
-// Embedding lookup (gather rows by id) with a scatter-add backward.
+// Gathering by index: embedding lookup (rows by id) and torch.gather along an axis, with scatter-add backwards.
 import { record } from "../autograd/graph.js";
 import { kernels } from "../backend/select.js";
 import type { FloatArray } from "../backend/kernels.js";
@@ -23,5 +23,43 @@ export function embedding(ids: Tensor, weight: Tensor): Tensor {
     const dw = allocArray(weight.dtype, weight.size) as FloatArray;
     kernels().embeddingBackward(dw, g.values as FloatArray, idv, N, C);
     return [Tensor.fromArray(dw, weight.shape, weight.dtype)];
+  });
+}
+
+/** Offsets of an (outer, n, inner) view of `shape` around `axis`. */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return [outer, shape[axis], inner];
+}
+
+/**
+ * torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`. index is int32 and
+ * matches x's shape on every other axis; the backward scatter-adds into x's shape.
+ */
+export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  check(x instanceof Tensor && index instanceof Tensor, "gather", "expected x and index Tensors");
+  check(index.dtype === "int32", "gather", `index must be int32, got ${index.dtype}`);
+  const ax = axis < 0 ? axis + x.ndim : axis;
+  check(Number.isInteger(ax) && ax >= 0 && ax < x.ndim, "gather", `axis ${axis} is out of range for rank ${x.ndim}`);
+  check(index.ndim === x.ndim && index.shape.every((d, i) => i === ax || d === x.shape[i]), "gather", () => `index ${fmtShape(index.shape)} must match x ${fmtShape(x.shape)} except on axis ${ax}`);
+  const [outer, n, inner] = around(x.shape, ax);
+  const m = index.shape[ax];
+  const iv = index.values as Int32Array, xv = x.values;
+  for (let i = 0; i < iv.length; i++) check(iv[i] >= 0 && iv[i] < n, "gather", () => `index ${iv[i]} at position ${i} is out of range [0, ${n}) for axis ${ax} of ${fmtShape(x.shape)}`);
+  const out = allocArray(x.dtype, outer * m * inner);
+  for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) for (let k = 0; k < inner; k++) {
+    const at = (o * m + j) * inner + k;
+    out[at] = xv[(o * n + iv[at]) * inner + k];
+  }
+  return record(Tensor.fromArray(out, index.shape, x.dtype), "gather", [x], (g) => {
+    const dx = allocArray(x.dtype, x.size);
+    const gv = g.values;
+    // in the forward pass this was out[at] = x[src]; so now dx[src] += dout[at]
+    for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) for (let k = 0; k < inner; k++) {
+      const at = (o * m + j) * inner + k;
+      dx[(o * n + iv[at]) * inner + k] += gv[at];
+    }
+    return [Tensor.fromArray(dx, x.shape, x.dtype)];
   });
 }

@@ -11,3 +11,5 @@ export * from "./movement.js";
 export * from "./reduce.js";
 export * from "./softmax.js";
 export * from "./update.js";
+export * from "./alibi.js";
+export * from "./rope.js";

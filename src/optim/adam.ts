@@ -1,9 +1,10 @@
 // Adam (Kingma and Ba) and AdamW (Loshchilov and Hutter), following torch.optim.Adam / AdamW.
 import { adamUpdate } from "../ops/update.js";
 import { zeros } from "../tensor/create.js";
-import type { Tensor } from "../tensor/tensor.js";
-import { check } from "../util/assert.js";
-import { Optimizer, type Params } from "./optimizer.js";
+import { Tensor } from "../tensor/tensor.js";
+import { check, fmtShape } from "../util/assert.js";
+import { shapesEqual } from "../util/shape.js";
+import { Optimizer, type OptimizerState, type Params } from "./optimizer.js";
 
 export interface AdamOptions {
   lr?: number;
@@ -22,6 +23,7 @@ export class Adam extends Optimizer {
   readonly betas: [number, number];
   readonly eps: number;
   readonly #decoupled: boolean;
+  readonly #name: string;
   readonly #state = new Map<Tensor, Moments>();
 
   constructor(params: Params, opts: AdamOptions = {}, variant: "adam" | "adamw" = "adam") {
@@ -32,6 +34,7 @@ export class Adam extends Optimizer {
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.#decoupled = decoupled;
+    this.#name = name;
     check(this.betas.every((b) => b >= 0 && b < 1), name, `betas must be in [0, 1), got [${this.betas.join(", ")}]`);
   }
 
@@ -51,6 +54,45 @@ export class Adam extends Optimizer {
         });
       }
     }
+  }
+
+  /** `<i>.m`, `<i>.v` (moments, sharing storage) and `<i>.step` (int32 scalar) for each parameter that has stepped. */
+  stateDict(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    this.flatParams().forEach((p, i) => {
+      const s = this.#state.get(p);
+      if (s === undefined) return;
+      out.set(`${i}.m`, s.m.detach());
+      out.set(`${i}.v`, s.v.detach());
+      out.set(`${i}.step`, Tensor.fromArray(Int32Array.of(s.step), [], "int32"));
+    });
+    return out;
+  }
+
+  loadStateDict(state: Map<string, Tensor>): void {
+    const fn = `${this.#name}.loadStateDict`;
+    const params = this.flatParams();
+    const next = new Map<Tensor, Moments>();
+    for (const [i, entry] of this.readStateDict(state, ["m", "v", "step"])) {
+      const p = params[i];
+      const m = entry.get("m"), v = entry.get("v"), step = entry.get("step");
+      check(m !== undefined && v !== undefined && step !== undefined, fn, `parameter ${i} needs ${i}.m, ${i}.v and ${i}.step together`);
+      for (const [k, t] of [["m", m], ["v", v]] as const) {
+        check(shapesEqual(t.shape, p.shape), fn, () => `${i}.${k} must have the parameter's shape ${fmtShape(p.shape)}, got ${fmtShape(t.shape)}`);
+        check(t.dtype === "float32" || t.dtype === "float64", fn, `${i}.${k} must be a float tensor, got ${t.dtype}`);
+      }
+      const n = step.size === 1 ? step.values[0] : NaN;
+      check(Number.isSafeInteger(n) && n >= 0, fn, `${i}.step must hold one non-negative integer, got ${step.toFlatArray().slice(0, 4).join(", ")}`);
+      // copies in the parameter's dtype, so later steps never write into the caller's tensors
+      const copy = (t: Tensor): Tensor => Tensor.fromArray(t.dtype === p.dtype ? t.values.slice() : t.to(p.dtype).values, p.shape, p.dtype);
+      next.set(p, { m: copy(m), v: copy(v), step: n });
+    }
+    this.#state.clear();
+    for (const [p, s] of next) this.#state.set(p, s);
+  }
+
+  protected hyper(): OptimizerState["hyper"] {
+    return { betas: [...this.betas], eps: this.eps };
   }
 }
 

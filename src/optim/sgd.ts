@@ -1,7 +1,8 @@
 // Stochastic gradient descent, following torch.optim.SGD. Plain SGD is the seed's W <- W - lr * grad.
-import type { Tensor } from "../tensor/tensor.js";
-import { check } from "../util/assert.js";
-import { Optimizer, type Params } from "./optimizer.js";
+import { Tensor } from "../tensor/tensor.js";
+import { check, fmtShape } from "../util/assert.js";
+import { shapesEqual } from "../util/shape.js";
+import { Optimizer, type OptimizerState, type Params } from "./optimizer.js";
 
 export interface SGDOptions {
   lr: number;
@@ -45,5 +46,33 @@ export class SGD extends Optimizer {
         }
       }
     }
+  }
+
+  /** `<i>.momentum` (float64, sharing storage) for each parameter that has a momentum buffer. */
+  stateDict(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    this.flatParams().forEach((p, i) => {
+      const buf = this.#buffers.get(p);
+      if (buf !== undefined) out.set(`${i}.momentum`, Tensor.fromArray(buf, p.shape, "float64"));
+    });
+    return out;
+  }
+
+  loadStateDict(state: Map<string, Tensor>): void {
+    const params = this.flatParams();
+    const next = new Map<Tensor, Float64Array>();
+    for (const [i, entry] of this.readStateDict(state, ["momentum"])) {
+      const p = params[i], t = entry.get("momentum") as Tensor;
+      check(shapesEqual(t.shape, p.shape), "SGD.loadStateDict", () => `${i}.momentum must have the parameter's shape ${fmtShape(p.shape)}, got ${fmtShape(t.shape)}`);
+      check(t.dtype === "float32" || t.dtype === "float64", "SGD.loadStateDict", `${i}.momentum must be a float tensor, got ${t.dtype}`);
+      next.set(p, Float64Array.from(t.values));
+    }
+    this.#buffers.clear();
+    for (const [p, b] of next) this.#buffers.set(p, b);
+  }
+
+  protected hyper(): OptimizerState["hyper"] {
+    const { momentum, dampening, nesterov } = this.#opts;
+    return { momentum, dampening, nesterov };
   }
 }

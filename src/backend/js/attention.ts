@@ -32,8 +32,9 @@ export function attentionForward(out: FloatArray, lse: FloatArray, weights: Floa
     for (let t = 0; t < T; t++) {
       const row = (b * H + h) * T + t;
       rowScores(scores, q, k, mask, bias, d, b, h, t);
+      // a NaN score makes max NaN so the row comes out NaN (as PyTorch), not "no allowed key"
       let max = -Infinity;
-      for (let s = 0; s < S; s++) if (scores[s] > max) max = scores[s];
+      for (let s = 0; s < S; s++) if (scores[s] > max || Number.isNaN(scores[s])) max = scores[s];
       const oo = row * Dv;
       for (let i = 0; i < Dv; i++) out[oo + i] = 0;
       if (max === -Infinity) {

@@ -11,7 +11,7 @@ function unaryFn(op: UnaryOp): (x: number) => number {
     case "sqrt": return Math.sqrt;
     case "tanh": return Math.tanh;
     case "abs": return Math.abs;
-    case "relu": return (x) => (x > 0 ? x : 0);
+    case "relu": return (x) => (x > 0 || Number.isNaN(x) ? x : 0); // NaN stays NaN, as torch.relu
     case "sigmoid": return sigmoid;
     case "silu": return (x) => x * sigmoid(x);
     // GELU, tanh approximation (Hendrycks and Gimpel; GPT-2's gelu_new)

@@ -1,0 +1,136 @@
+// qkv inspect: attention of a trained model on a prompt, per layer and head, in the terminal
+// (heatmaps and the party view of one token), in the browser (--serve) or as one file (--html).
+import { GPT, gptConfig, noGrad, PartyTrainer, Rng, type GPTConfig } from "../../index.js";
+import { loadCheckpoint } from "../../node.js";
+import { labelHeads } from "../../explain/heads.js";
+import type { Explainable } from "../../explain/session.js";
+import { traceAttention } from "../../explain/trace.js";
+import { numberFlag, parseFlags, UsageError, type Command } from "../args.js";
+import { bold, colorMode, dim } from "../color.js";
+import { formatHeatmap, formatPartyView } from "../inspect-text.js";
+import { gptExplainable } from "../gpt-view.js";
+import { partyExplainable } from "../party-view.js";
+import { serveExplain, writeHtml } from "../visualize.js";
+
+const NAME = "inspect";
+const usage = `Usage: qkv inspect CHECKPOINT --prompt TEXT [options]
+       qkv inspect --party [--steps N] [--seed N] [options]
+
+Runs the model once with tracing on and prints, per layer and head, a heatmap of the attention
+weights (rows: queries, columns: keys) and the party view of one token: its question (q), every
+guest's badge (k) with its match score, the share of attention each guest gets, and the share of
+what it hears that each guest's story (v) makes up.
+
+CHECKPOINT is a directory written by qkv train (the newest step is used). --party instead trains
+the model of qkv party for --steps steps and inspects one fresh party.
+
+Options:
+  --prompt TEXT     the input text (required with CHECKPOINT)
+  --layer N         only this layer (default: all)
+  --head N          only this head (default: all)
+  --token N         the query token of the party view (default: the last; negative counts from the end)
+  --max-tokens N    heatmap window in tokens, ending at --token (default 40)
+  --party           inspect a freshly trained party model instead of a checkpoint
+  --steps N         training steps for --party (default 300)
+  --seed N          seed for --party (default 0)
+  --serve           open the visualizer in the browser (prints a local URL; Ctrl-C stops)
+  --html FILE       write the visualizer page as one self-contained file
+  --host HOST       interface for --serve (default 127.0.0.1; anything else is warned about)
+  --port N          port for --serve (default: a random free port)
+
+Colour: truecolor when COLORTERM=truecolor, else 256 colours; plain text when NO_COLOR is set or
+stdout is not a terminal.`;
+
+type TokenizerJSON = { kind: "char"; chars: string[] } | { kind: "gpt2" };
+
+/** Encode and per-token display for the checkpoint's tokenizer (state.tokenizer, as qkv train writes it). */
+async function tokenizerOf(json: TokenizerJSON | undefined): Promise<{ encode(s: string): number[]; show(id: number): string }> {
+  if (json?.kind === "char" && Array.isArray(json.chars)) {
+    const ids = new Map(json.chars.map((c, i) => [c, i]));
+    return {
+      encode: (s) => Array.from(s, (ch) => {
+        const id = ids.get(ch);
+        if (id === undefined) throw new UsageError(`${NAME}: the prompt has ${JSON.stringify(ch)}, which is not in the model's ${json.chars.length}-character vocabulary`);
+        return id;
+      }),
+      show: (id) => json.chars[id],
+    };
+  }
+  if (json?.kind === "gpt2") {
+    const bpe = (await import("gpt-tokenizer/encoding/r50k_base")) as { encode(s: string): number[]; decode(ids: number[]): string };
+    return { encode: (s) => bpe.encode(s), show: (id) => bpe.decode([id]) };
+  }
+  throw new Error(`${NAME}: the checkpoint's state.tokenizer is ${JSON.stringify(json)}; expected {kind: "char", chars} or {kind: "gpt2"}`);
+}
+
+/** A GPT checkpoint on a prompt, as something to explain. */
+async function checkpointExplainable(dir: string, prompt: string): Promise<Explainable> {
+  const ckpt = await loadCheckpoint(dir);
+  const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
+  model.loadStateDict(ckpt.model);
+  model.eval();
+  const tok = await tokenizerOf(ckpt.state.tokenizer as TokenizerJSON | undefined);
+  const ids = tok.encode(prompt);
+  if (ids.length === 0) throw new UsageError(`${NAME}: --prompt must not be empty`);
+  if (ids.length > model.config.contextLength) throw new UsageError(`${NAME}: the prompt is ${ids.length} tokens; the model's context is ${model.config.contextLength}`);
+  return gptExplainable(model, ids, tok.show, `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
+}
+
+export const inspect: Command = {
+  name: NAME,
+  summary: "show a trained model's attention per layer and head (terminal heatmaps, party view, --serve, --html)",
+  usage,
+  async run(argv) {
+    const { values: v, positionals } = parseFlags(NAME, argv, {
+      prompt: { type: "string" }, layer: { type: "string" }, head: { type: "string" }, token: { type: "string" }, "max-tokens": { type: "string" },
+      party: { type: "boolean" }, steps: { type: "string" }, seed: { type: "string" },
+      serve: { type: "boolean" }, html: { type: "string" }, host: { type: "string" }, port: { type: "string" },
+    }, { positionals: 1 }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    let subject: Explainable;
+    if (v.party) {
+      if (positionals.length) throw new UsageError(`${NAME}: give either CHECKPOINT or --party, not both`);
+      const steps = v.steps === undefined ? 300 : numberFlag(NAME, "steps", v.steps, { min: 0, max: 100_000 });
+      const seed = v.seed === undefined ? 0 : numberFlag(NAME, "seed", v.seed, { min: 0, max: 2 ** 32 - 1 });
+      const trainer = new PartyTrainer({ seed, steps });
+      while (!trainer.done) trainer.trainStep();
+      subject = partyExplainable(trainer, seed);
+    } else {
+      if (positionals.length !== 1) throw new UsageError(`${NAME}: expected a CHECKPOINT directory (or --party)`);
+      if (typeof v.prompt !== "string") throw new UsageError(`${NAME}: --prompt is required with a CHECKPOINT`);
+      subject = await checkpointExplainable(positionals[0], v.prompt);
+    }
+    const mode = colorMode(process.stdout);
+    const { layers, result } = noGrad(() => traceAttention(() => subject.run()));
+    const queryTokens = subject.queryTokens ?? subject.tokens;
+    const T = layers[0].T;
+    let token = v.token === undefined ? subject.focus ?? T - 1 : numberFlag(NAME, "token", v.token, { min: -T, max: T - 1 });
+    if (token < 0) token += T;
+    const layerSel = v.layer === undefined ? null : numberFlag(NAME, "layer", v.layer, { min: 0, max: layers.length - 1 });
+    const headSel = v.head === undefined ? null : numberFlag(NAME, "head", v.head, { min: 0, max: layers[0].H - 1 });
+    const maxTokens = v["max-tokens"] === undefined ? 40 : numberFlag(NAME, "max-tokens", v["max-tokens"], { min: 1, max: 1000 });
+    const labels = labelHeads(layers, subject.ids ?? (layers[0].T === layers[0].S ? subject.tokens : []));
+    const out: string[] = [bold(mode, subject.title), ...(subject.notes?.(result) ?? []).map((n) => dim(mode, n)), ""];
+    for (const l of layers) {
+      if (layerSel !== null && l.index !== layerSel) continue;
+      for (let h = 0; h < l.H; h++) {
+        if (headSel !== null && h !== headSel) continue;
+        const label = labels.find((x) => x.layer === l.index && x.head === h);
+        out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, label }), "");
+        out.push(formatPartyView(l, h, token, subject.tokens, queryTokens, mode), "");
+      }
+    }
+    process.stdout.write(out.join("\n"));
+    if (typeof v.html === "string") {
+      writeHtml(v.html, { ...subject, focus: token });
+      process.stdout.write(`wrote ${v.html}\n`);
+    }
+    if (v.serve) {
+      const port = v.port === undefined ? 0 : numberFlag(NAME, "port", v.port, { min: 0, max: 65535 });
+      const srv = await serveExplain({ ...subject, focus: token }, { host: typeof v.host === "string" ? v.host : undefined, port });
+      process.stderr.write(`qkv inspect: visualizer at ${srv.url} (Ctrl-C to stop)\n`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await srv.close();
+    }
+    return 0;
+  },
+};

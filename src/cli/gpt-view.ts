@@ -1,0 +1,30 @@
+// A GPT on a fixed token sequence, as the visualizer and qkv inspect see it.
+import type { GPT } from "../index.js";
+import { Tensor } from "../index.js";
+import type { Explainable } from "../explain/session.js";
+
+/** `show` turns one token id into its text. */
+export function gptExplainable(model: GPT, ids: readonly number[], show: (id: number) => string, title: string): Explainable {
+  const x = Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32");
+  return {
+    title,
+    tokens: ids.map(show),
+    ids,
+    run: () => {
+      const wasTraining = model.training;
+      model.eval();
+      try {
+        return { logits: model.forward(x) };
+      } finally {
+        model.train(wasTraining);
+      }
+    },
+    notes: (out) => {
+      const l = out.logits?.values ?? [];
+      const V = model.config.vocabSize, base = (ids.length - 1) * V;
+      let best = 0;
+      for (let i = 1; i < V; i++) if (l[base + i] > l[base + best]) best = i;
+      return [`next token after the input: ${JSON.stringify(show(best))}`];
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// Headless Chromium through playwright-core for the visualizer tests. Without /usr/bin/chromium the
+// tests fail under CI=true and skip loudly elsewhere (.ci/run installs Debian's chromium).
+import { existsSync, mkdirSync } from "node:fs";
+import type { TestContext } from "node:test";
+import { chromium, type Browser } from "playwright-core";
+
+export const CHROMIUM = process.env.QKV_CHROMIUM ?? "/usr/bin/chromium";
+export const ARTIFACTS = "test-artifacts";
+
+/** A launched browser, or null after skipping the test (never a silent pass). */
+export async function launchBrowser(t: TestContext): Promise<Browser | null> {
+  if (!existsSync(CHROMIUM)) {
+    const why = `browser test needs Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+    if (process.env.CI === "true") throw new Error(`${why}; CI=true, so this is a failure`);
+    console.warn(`SKIPPED: ${why}`);
+    t.skip(why);
+    return null;
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-gpu"],
+  });
+}
