@@ -4,7 +4,7 @@
 import { hmax, hsum, madd, micro6x8p, nextUnit, packRows, vexp } from "./common";
 
 const BR: i32 = 48;
-const BC: i32 = 64;
+const BC: i32 = 128;
 
 /** Floats of per-thread scratch the kernels below need. */
 export function attnScratchFloats(T: i32, D: i32, Dv: i32): i32 { // T: all query rows of the call
