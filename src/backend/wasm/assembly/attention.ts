@@ -86,13 +86,27 @@ export function attnForward(out0: usize, lse0: usize, q0: usize, kp0: usize, v0:
         for (let j = 0; j < BC; j += 4) mx = f32x4.max(mx, v128.load(row + (<usize>j << 2)));
         const mOld = load<f32>(mrow + (<usize>i << 2));
         const mNew = max(mOld, hmax(mx));
-        if (mNew == -Infinity) { memory.fill(row, 0, <usize>BC << 2); continue; }
+        if (mNew == -Infinity) {
+          const pr = pp + <usize>(i / 6) * <usize>nc * 24 + (<usize>(i % 6) << 2);
+          for (let j = 0; j < nc; j++) store<f32>(pr + <usize>j * 24, 0);
+          continue;
+        }
         const mv = f32x4.splat(mNew);
         let acc = f32x4.splat(0);
+        // P goes straight into the packed 6-row panels that the P V product reads: pp[i/6][j][i%6]
+        const pr = pp + <usize>(i / 6) * <usize>nc * 24 + (<usize>(i % 6) << 2);
         for (let j = 0; j < BC; j += 4) {
           const p = vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), mv));
-          v128.store(row + (<usize>j << 2), p);
           acc = f32x4.add(acc, p);
+          const d = pr + <usize>j * 24;
+          if (j + 4 <= nc) {
+            store<f32>(d, f32x4.extract_lane(p, 0)); store<f32>(d, f32x4.extract_lane(p, 1), 24);
+            store<f32>(d, f32x4.extract_lane(p, 2), 48); store<f32>(d, f32x4.extract_lane(p, 3), 72);
+          } else {
+            if (j < nc) store<f32>(d, f32x4.extract_lane(p, 0));
+            if (j + 1 < nc) store<f32>(d, f32x4.extract_lane(p, 1), 24);
+            if (j + 2 < nc) store<f32>(d, f32x4.extract_lane(p, 2), 48);
+          }
         }
         const alpha = f32x4.extract_lane(vexp(f32x4.splat(mOld - mNew)), 0);
         store<f32>(lrow + (<usize>i << 2), load<f32>(lrow + (<usize>i << 2)) * alpha + hsum(acc));
@@ -104,7 +118,6 @@ export function attnForward(out0: usize, lse0: usize, q0: usize, kp0: usize, v0:
           for (; c < Dv; c++) store<f32>(o + (<usize>c << 2), load<f32>(o + (<usize>c << 2)) * alpha);
         }
       }
-      packRows(pp, st, <usize>BC << 2, 4, rows, nc);
       for (let c0 = 0; c0 < Dv; c0 += 8) {
         for (let i = 0; i < rows; i += 6) {
           micro6x8p(pp + <usize>(i / 6) * <usize>nc * 24, v + ((<usize>j0 * <usize>Dv + <usize>c0) << 2), ldo, nc, ot + <usize>i * ldo + (<usize>c0 << 2), ldo, min(6, rows - i), min(8, Dv - c0), tmp);

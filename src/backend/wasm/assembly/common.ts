@@ -13,13 +13,15 @@
 }
 
 // Cephes expf: exp(x) = 2^n e^r, r = x - n ln 2 in [-ln2/2, ln2/2], degree-6 polynomial for e^r.
-// Below -88.38 the exponent underflows to exactly 0, so exp(-Infinity) = 0 as it must be.
+// n = round(x log2 e) by the 1.5*2^23 magic number, whose float bits then hold n (no floor, no
+// float-to-int conversion). Below -87.9 the exponent bits are 0, so exp(-Infinity) = 0 exactly.
 @inline export function vexp(x: v128): v128 {
   x = f32x4.min(f32x4.splat(88.3762626647949), x);
-  x = f32x4.max(f32x4.splat(-88.3762626647949), x);
-  const fx = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
-  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  x = f32x4.max(f32x4.splat(-87.9), x);
+  const t = madd(x, f32x4.splat(1.44269504088896341), f32x4.splat(12582912.0));
+  const fx = f32x4.sub(t, f32x4.splat(12582912.0));
+  let r = madd(fx, f32x4.splat(-0.693359375), x);
+  r = madd(fx, f32x4.splat(2.12194440e-4), r);
   let y = f32x4.splat(1.9875691500e-4);
   y = madd(y, r, f32x4.splat(1.3981999507e-3));
   y = madd(y, r, f32x4.splat(8.3334519073e-3));
@@ -27,8 +29,7 @@
   y = madd(y, r, f32x4.splat(1.6666665459e-1));
   y = madd(y, r, f32x4.splat(5.0000001201e-1));
   y = madd(y, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
-  const n = i32x4.trunc_sat_f32x4_s(fx);
-  const pow2 = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  const pow2 = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4B400000)), 23);
   return f32x4.mul(y, pow2);
 }
 
