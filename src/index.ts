@@ -32,7 +32,7 @@ export { BatchSampler, splitTokens } from "./data/batches.js";
 export { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerState, type StepResult } from "./train/trainer.js";
 export { captureCheckpoint, restoreCheckpoint } from "./io/checkpoint.js";
 export { fromPretrained, gpt2ConfigFromHf, gpt2ConfigToHf, gpt2StateFromModel, gpt2NameRules, parseHfConfig, GPT2_NAME_TABLE, Gpt2FormatError, type Gpt2NameRule, type PretrainedSource, type Gpt2TensorSource } from "./io/gpt2.js";
-export { exportGptOnnx, checkOnnxExportable, OnnxExportError, ONNX_OPSET } from "./io/onnx.js";
+export { exportGptOnnx, checkOnnxExportable, OnnxExportError, ONNX_OPSET, type OnnxExportOptions } from "./io/onnx.js";
 export { traceAttention, ablateHeads, headWeights, type LayerTrace, type HeadRef, type Trace, type TraceOptions } from "./explain/trace.js";
 export { attentionRollout, attentionFlow, augmentedAttention, type FlowOptions } from "./explain/flow.js";
 export { headEntropy, labelHeads, headAblation, headRoles, type HeadLabel, type HeadRole, type HeadAblation, type RunOutputs } from "./explain/heads.js";
