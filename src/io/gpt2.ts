@@ -129,14 +129,14 @@ export function gpt2ConfigToHf(c: GPTConfig, extra: Record<string, unknown> = {}
   };
 }
 
-/** The model's parameters under GPT-2's names and shapes (c_attn concatenated), in file order. */
+/** The model's parameters under GPT-2's names and shapes (c_attn concatenated, the rest shared, not copied), in file order. */
 export function gpt2StateFromModel(model: GPT): Map<string, Tensor> {
   gpt2ConfigToHf(model.config);
   const state = model.stateDict();
   const out = new Map<string, Tensor>();
   for (const rule of gpt2NameRules(model.config.numLayers)) {
     const parts = rule.qkv.map((k) => state.get(k) as Tensor);
-    out.set(rule.hf, parts.length === 1 ? Tensor.fromArray(Float32Array.from(parts[0].values as Float32Array), parts[0].shape, "float32") : concatLast(parts));
+    out.set(rule.hf, parts.length === 1 ? parts[0] : concatLast(parts)); // single tensors share the model's storage
   }
   return out;
 }
