@@ -8,7 +8,7 @@ export { setBackend, getBackend, type BackendName } from "./backend/select.js";
 export type { Kernels } from "./backend/kernels.js";
 export { Rng } from "./util/random.js";
 export { Module } from "./nn/module.js";
-export { manualSeed } from "./nn/init.js";
+export { manualSeed, withoutInit } from "./nn/init.js";
 export { Linear, type LinearOptions } from "./nn/linear.js";
 export { Embedding } from "./nn/embedding.js";
 export { LayerNorm } from "./nn/layer-norm.js";

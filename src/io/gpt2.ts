@@ -3,6 +3,7 @@
 // fused c_attn (C, 3C) splits along its last axis into W^Q, W^K, W^V. The LM head is tied to wte.
 // Pure bytes and objects; the file side lives in src/node/pretrained.ts.
 import { GPT, gptConfig, type GPTConfig } from "../nn/gpt.js";
+import { withoutInit } from "../nn/init.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Rng } from "../util/random.js";
 import { readSafetensorsHeader, readSafetensorsTensor, SafetensorsError, type SafetensorsHeader } from "./safetensors.js";
@@ -190,7 +191,7 @@ export function fromPretrained(src: PretrainedSource): GPT {
     if (names.has(bare)) bad(`tensors ${JSON.stringify(names.get(bare))} and ${JSON.stringify(name)} both name ${bare}`);
     names.set(bare, name);
   }
-  const model = new GPT(config, { rng: new Rng(0) }); // every parameter is overwritten below
+  const model = withoutInit(() => new GPT(config, { rng: new Rng(0) })); // every parameter is overwritten below
   const params = new Map(model.namedParameters());
   const rules = gpt2NameRules(config.numLayers);
   const known = new Set(rules.map((r) => r.hf));
