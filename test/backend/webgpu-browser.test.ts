@@ -21,12 +21,14 @@ function skipOrFail(t: { skip(msg: string): void }, why: string): void {
 
 /** Runs in the page: every kernel family on odd shapes, webgpu against js; returns the failures. */
 async function pageParity(base: string): Promise<string> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<any> } }).gpu;
-  if (!gpu) return "SKIP navigator.gpu is missing";
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) return "SKIP requestAdapter() returned null";
-  const device = await adapter.requestDevice();
   const wg = await import(`${base}/build/src/backend/webgpu/index.js`);
+  let device;
+  try {
+    device = await wg.requestBrowserGpuDevice();
+  } catch (e) {
+    return `SKIP ${(e as Error).message}`;
+  }
+  const adapter = (device as { adapterInfo?: { vendor: string; architecture: string } }).adapterInfo;
   const { jsKernels: js } = await import(`${base}/build/src/backend/js/index.js`);
   const { Rng } = await import(`${base}/build/src/util/random.js`);
   const { ctx, kernels: K } = wg.webgpuBackend(device);
@@ -67,7 +69,7 @@ async function pageParity(base: string): Promise<string> {
   await cmp(gdq, dq, "attention dq");
   await cmp(gdk, dk, "attention dk");
   await cmp(gdv, dv, "attention dv");
-  return `${adapter.info?.vendor ?? ""} ${adapter.info?.architecture ?? ""}|${fails.join("; ")}`;
+  return `${adapter?.vendor ?? "?"} ${adapter?.architecture ?? ""}|${fails.join("; ")}`;
 }
 
 test("webgpu kernels in headless Chromium match js (matmul, gelu, softmax, layerNorm, attention fwd/bwd)", async (t) => {

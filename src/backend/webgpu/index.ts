@@ -55,3 +55,18 @@ export function webgpuBackend(device: GPUDevice): { ctx: GpuContext; kernels: We
   const ctx = new GpuContext(device);
   return { ctx, kernels: createWebGpuKernels(ctx) };
 }
+
+/**
+ * A GPUDevice from the browser's navigator.gpu, with errors that say what is missing (no WebGPU in
+ * this browser or context, or no adapter). Node has no navigator.gpu: use requestNodeGpuDevice.
+ */
+export async function requestBrowserGpuDevice(opts: GPURequestAdapterOptions = {}): Promise<GPUDevice> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
+    throw new Error(`requestBrowserGpuDevice: navigator.gpu is missing (WebGPU unsupported or disabled${secure === false ? "; this page is not a secure context (https or localhost)" : ""})`);
+  }
+  const adapter = await gpu.requestAdapter(opts);
+  if (!adapter) throw new Error("requestBrowserGpuDevice: navigator.gpu.requestAdapter() returned null: no usable GPU adapter");
+  return adapter.requestDevice();
+}
