@@ -1,5 +1,5 @@
-// The WebGPU kernels in headless Chromium (navigator.gpu; SwiftShader when there is no GPU) against
-// the js reference kernels run in the same page. The page imports the compiled, browser-safe
+// The WebGPU kernels in headless Chromium (navigator.gpu; SwiftShader when there is no GPU): the
+// same parity cases as in Node (webgpu-cases.ts), against the js reference kernels in the page. The page imports the compiled, browser-safe
 // modules from build/src over a 127.0.0.1 server. No Chromium or no adapter: fails under CI,
 // otherwise skips loudly.
 import { test } from "node:test";
@@ -19,60 +19,31 @@ function skipOrFail(t: { skip(msg: string): void }, why: string): void {
   t.skip(msg);
 }
 
-/** Runs in the page: every kernel family on odd shapes, webgpu against js; returns the failures. */
-async function pageParity(base: string): Promise<string> {
+/** Runs in the page: every shared parity case (webgpu-cases.ts); returns the adapter and each case's error. */
+async function pageParity(base: string): Promise<{ skip?: string; adapter?: string; results?: { name: string; error: string | null }[] }> {
   const wg = await import(`${base}/build/src/backend/webgpu/index.js`);
+  const { parityCases } = await import(`${base}/build/test/backend/webgpu-cases.js`);
   let device;
   try {
     device = await wg.requestBrowserGpuDevice();
   } catch (e) {
-    return `SKIP ${(e as Error).message}`;
+    return { skip: (e as Error).message };
   }
-  const adapter = (device as { adapterInfo?: { vendor: string; architecture: string } }).adapterInfo;
-  const { jsKernels: js } = await import(`${base}/build/src/backend/js/index.js`);
-  const { Rng } = await import(`${base}/build/src/util/random.js`);
-  const { ctx, kernels: K } = wg.webgpuBackend(device);
-  const rng = new Rng(3);
-  const rand = (n: number) => Float32Array.from({ length: n }, () => 4 * rng.next() - 2);
-  const fails: string[] = [];
-  const cmp = async (g: any, e: Float32Array, what: string) => {
-    const a = await g.read();
-    for (let i = 0; i < e.length; i++) {
-      if (!(Math.abs(a[i] - e[i]) <= 1e-5 + 1e-4 * Math.abs(e[i]))) { fails.push(`${what}[${i}]: ${a[i]} != ${e[i]}`); return; }
+  const info = (device as { adapterInfo?: { vendor: string; architecture: string } }).adapterInfo;
+  const { ctx, kernels } = wg.webgpuBackend(device);
+  const results: { name: string; error: string | null }[] = [];
+  for (const c of parityCases as { name: string; run(ctx: unknown, k: unknown): Promise<void> }[]) {
+    try {
+      await c.run(ctx, kernels);
+      results.push({ name: c.name, error: null });
+    } catch (e) {
+      results.push({ name: c.name, error: String((e as Error).message ?? e) });
     }
-  };
-  // matmul, transposed A and B, batch 2, 33 x 19 x 45
-  const [M, Kd, N] = [33, 19, 45], a = rand(2 * M * Kd), b = rand(2 * Kd * N), o = new Float32Array(2 * M * N), go = ctx.zeros("float32", o.length);
-  js.matmul(o, a, b, 2, M, Kd, N, M * Kd, Kd * N, true, true, false);
-  K.matmul(go, ctx.upload(a), ctx.upload(b), 2, M, Kd, N, M * Kd, Kd * N, true, true, false);
-  await cmp(go, o, "matmul");
-  // gelu, softmax, layerNorm on (7, 70)
-  const x = rand(490), y = new Float32Array(490), gy = ctx.zeros("float32", 490), gx = ctx.upload(x);
-  js.unary("gelu", y, x, 490); K.unary("gelu", gy, gx, 490); await cmp(gy, y, "gelu");
-  js.softmaxForward(y, x, 7, 70); K.softmaxForward(gy, gx, 7, 70); await cmp(gy, y, "softmax");
-  const mean = new Float32Array(7), rstd = new Float32Array(7);
-  js.layerNormForward(y, mean, rstd, x, null, null, 7, 70, 1e-5);
-  K.layerNormForward(gy, ctx.zeros("float32", 7), ctx.zeros("float32", 7), gx, null, null, 7, 70, 1e-5);
-  await cmp(gy, y, "layerNorm");
-  // attention forward + backward: GQA, causal with T > S
-  const d = { B: 1, H: 4, G: 2, T: 70, S: 67, D: 8, Dv: 6, scale: 0.35, causalOffset: -3, maskStrides: null, biasStrides: null };
-  const q = rand(4 * 70 * 8), k = rand(2 * 67 * 8), v = rand(2 * 67 * 6), dout = rand(4 * 70 * 6);
-  const out = new Float32Array(4 * 70 * 6), lse = new Float32Array(4 * 70);
-  const gq = ctx.upload(q), gk = ctx.upload(k), gv = ctx.upload(v), gout = ctx.zeros("float32", out.length), glse = ctx.zeros("float32", lse.length);
-  js.attentionForward(out, lse, null, q, k, v, null, null, d);
-  K.attentionForward(gout, glse, null, gq, gk, gv, null, null, d);
-  await cmp(gout, out, "attention out");
-  const dq = new Float32Array(q.length), dk = new Float32Array(k.length), dv = new Float32Array(v.length);
-  const gdq = ctx.zeros("float32", q.length), gdk = ctx.zeros("float32", k.length), gdv = ctx.zeros("float32", v.length);
-  js.attentionBackward(dq, dk, dv, null, dout, q, k, v, out, lse, null, null, d);
-  K.attentionBackward(gdq, gdk, gdv, null, ctx.upload(dout), gq, gk, gv, gout, glse, null, null, d);
-  await cmp(gdq, dq, "attention dq");
-  await cmp(gdk, dk, "attention dk");
-  await cmp(gdv, dv, "attention dv");
-  return `${adapter?.vendor ?? "?"} ${adapter?.architecture ?? ""}|${fails.join("; ")}`;
+  }
+  return { adapter: `${info?.vendor ?? "?"} ${info?.architecture ?? ""}`, results };
 }
 
-test("webgpu kernels in headless Chromium match js (matmul, gelu, softmax, layerNorm, attention fwd/bwd)", async (t) => {
+test("webgpu kernels in headless Chromium match js: every parity case", async (t) => {
   if (!existsSync(CHROMIUM)) return skipOrFail(t, `no Chromium at ${CHROMIUM}`);
   const root = join(repoRoot, "build");
   const server = createServer((req, res) => {
@@ -91,10 +62,10 @@ test("webgpu kernels in headless Chromium match js (matmul, gelu, softmax, layer
     const page = await browser.newPage();
     await page.goto(`${base}/`);
     const res = await page.evaluate(pageParity, base);
-    if (res.startsWith("SKIP ")) return skipOrFail(t, res.slice(5));
-    const [adapter, fails] = res.split("|");
-    console.log(`webgpu browser parity on: ${adapter}`);
-    assert.equal(fails, "", `webgpu in Chromium differs from js: ${fails}`);
+    if (res.skip !== undefined) return skipOrFail(t, res.skip);
+    console.log(`webgpu browser parity on: ${res.adapter}`);
+    assert.ok(res.results && res.results.length >= 10, "the page ran the parity cases");
+    for (const r of res.results) await t.test(`in Chromium: ${r.name}`, () => assert.equal(r.error, null, r.error ?? ""));
   } finally {
     await browser.close();
     server.close();
