@@ -7,6 +7,7 @@
 import type { AttentionDims, BinaryOp, UnaryOp } from "../../src/backend/kernels.js";
 import { jsKernels } from "../../src/backend/js/index.js";
 import type { GpuArray, GpuContext, HostArray, WebGpuKernels } from "../../src/backend/webgpu/index.js";
+import { embeddingBackwardAtomic } from "../../src/backend/webgpu/rows.js";
 import { Rng } from "../../src/util/random.js";
 
 export interface ParityCase {
@@ -194,6 +195,11 @@ add("webgpu embedding forward and backward with repeated ids (V 11, C 13, N 29)"
   jsKernels.embeddingBackward(dw, dout, ids, N, Cc);
   K().embeddingBackward(gdw, up(dout), gids, N, Cc);
   await check(gdw, dw, RED, "embedding backward (accumulates)");
+  // the atomic path that large vocabularies take
+  const dw2 = rand(V * Cc), gdw2 = up(dw2);
+  jsKernels.embeddingBackward(dw2, dout, ids, N, Cc);
+  embeddingBackwardAtomic(C(), gdw2, up(dout), gids, N, Cc);
+  await check(gdw2, dw2, RED, "embedding backward, atomic compare-exchange path");
 });
 
 add("webgpu adamUpdate: Adam with L2 decay and AdamW, step 3", async () => {

@@ -187,11 +187,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 /**
- * dweight[v, c] += sum of dout[n, c] over n with ids[n] == v. WGSL has no float atomics, so each
- * thread owns one dweight element and scans all ids: O(V N C) work, deterministic, fine for small
- * vocabularies; a sort-by-id segment pass is the fix for GPT-2-sized ones.
+ * dweight[v, c] += sum of dout[n, c] over n with ids[n] == v. WGSL has no float atomics. Small
+ * problems: each thread owns one dweight element and scans all ids, O(V N C) but deterministic.
+ * Large ones (GPT-2's vocabulary): one thread per dout element adds into dweight with a
+ * compare-exchange loop on the float's bits, O(N C); the summation order then varies run to run.
  */
 export function embeddingBackward(ctx: GpuContext, dweight: GpuArray, dout: GpuArray, ids: GpuArray, N: number, C: number): void {
+  if ((dweight.length / C) * N > SCAN_LIMIT) return embeddingBackwardAtomic(ctx, dweight, dout, ids, N, C);
   const code = `${PARAMS_WGSL}
 @group(0) @binding(1) var<storage, read_write> dW: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
@@ -209,4 +211,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   dW[i] += acc;
 }`;
   ctx.run(code, new Params().u(N).u(C).u(dweight.length), [dweight, dout, ids], grid(Math.ceil(dweight.length / WG)));
+}
+
+/** V * N above which embeddingBackward switches from the per-row scan to the atomic add. */
+export const SCAN_LIMIT = 1 << 20;
+
+export function embeddingBackwardAtomic(ctx: GpuContext, dweight: GpuArray, dout: GpuArray, ids: GpuArray, N: number, C: number): void {
+  const code = `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> dW: array<atomic<u32>>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> ids: array<i32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
+  let C = pu(1);
+  if (i >= pu(0) * C) { return; }
+  let dst = u32(ids[i / C]) * C + i % C;
+  let add = dout[i];
+  var old = atomicLoad(&dW[dst]);
+  loop {
+    let r = atomicCompareExchangeWeak(&dW[dst], old, bitcast<u32>(bitcast<f32>(old) + add));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+}`;
+  ctx.run(code, new Params().u(N).u(C), [dweight, dout, ids], grid(Math.ceil((N * C) / WG)));
 }
