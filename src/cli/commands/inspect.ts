@@ -1,7 +1,7 @@
 // qkv inspect: attention of a trained model on a prompt, per layer and head, in the terminal
 // (heatmaps and the party view of one token), in the browser (--serve) or as one file (--html).
-import { GPT, gptConfig, noGrad, PartyTrainer, Rng, type GPTConfig } from "../../index.js";
-import { loadCheckpoint } from "../../node.js";
+import { noGrad, PartyTrainer } from "../../index.js";
+import { loadGpt } from "../../node.js";
 import { labelHeads } from "../../explain/heads.js";
 import type { Explainable } from "../../explain/session.js";
 import { traceAttention } from "../../explain/trace.js";
@@ -21,8 +21,9 @@ weights (rows: queries, columns: keys) and the party view of one token: its ques
 guest's badge (k) with its match score, the share of attention each guest gets, and the share of
 what it hears that each guest's story (v) makes up.
 
-CHECKPOINT is a directory written by qkv train (the newest step is used). --party instead trains
-the model of qkv party for --steps steps and inspects one fresh party.
+CHECKPOINT is a directory written by qkv train (the newest step is used) or a Hugging Face GPT-2
+directory (config.json + model.safetensors, e.g. the published 124M gpt2, with GPT-2's BPE).
+--party instead trains the model of qkv party for --steps steps and inspects one fresh party.
 
 Options:
   --prompt TEXT     the input text (required with CHECKPOINT)
@@ -65,15 +66,13 @@ async function tokenizerOf(json: TokenizerJSON | undefined): Promise<{ encode(s:
 
 /** A GPT checkpoint on a prompt, as something to explain. */
 async function checkpointExplainable(dir: string, prompt: string): Promise<Explainable> {
-  const ckpt = await loadCheckpoint(dir);
-  const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
-  model.loadStateDict(ckpt.model);
-  model.eval();
-  const tok = await tokenizerOf(ckpt.state.tokenizer as TokenizerJSON | undefined);
+  const loaded = await loadGpt(dir); // a qkv checkpoint or a Hugging Face GPT-2 directory, in eval mode
+  const model = loaded.model;
+  const tok = await tokenizerOf(loaded.tokenizer as TokenizerJSON | undefined);
   const ids = tok.encode(prompt);
   if (ids.length === 0) throw new UsageError(`${NAME}: --prompt must not be empty`);
   if (ids.length > model.config.contextLength) throw new UsageError(`${NAME}: the prompt is ${ids.length} tokens; the model's context is ${model.config.contextLength}`);
-  return gptExplainable(model, ids, tok.show, `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
+  return gptExplainable(model, ids, tok.show, `${loaded.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
 }
 
 export const inspect: Command = {
