@@ -5,7 +5,7 @@
 interface Encoded { dtype: "f32" | "u8"; shape: number[]; b64: string }
 interface LayerData {
   name: string; H: number; T: number; S: number; D: number; Dv: number;
-  weights: Encoded; q?: Encoded; k?: Encoded; v?: Encoded; scores?: Encoded; mask?: Encoded; headOutput?: Encoded;
+  weights: Encoded; q?: Encoded; k?: Encoded; v?: Encoded; scores?: Encoded; mask?: Encoded; headOutput?: Encoded; grad?: Encoded;
   entropy: number[]; roles: string[];
 }
 interface Payload {
@@ -23,6 +23,9 @@ const qkv = {
   head: 0,
   query: 0,
   ablated: new Set<string>(),
+  /** What the heatmaps show: the attention weights, or |gradient x weight| per head scaled to its max. */
+  map: "weights" as "weights" | "grad",
+  attribution: new Map<LayerData, Arr>(),
   token: new URLSearchParams(location.search).get("token") ?? "",
   served: location.protocol.startsWith("http"),
   losses: [] as [number, number][],
@@ -46,6 +49,22 @@ function decode(e: Encoded): Arr {
 /** Float view of a small f32 array (q, k, v, scores). */
 const f32 = (e: Encoded) => decode(e).data as Float32Array;
 
+/** The heatmap values of a layer: weights, or |dTarget/dw * w| scaled per head to [0, 1]. */
+function mapOf(l: LayerData): Arr {
+  if (qkv.map !== "grad" || !l.grad) return decode(l.weights);
+  let a = qkv.attribution.get(l);
+  if (a) return a;
+  const w = decode(l.weights), g = f32(l.grad), n = l.T * l.S, out = new Float32Array(l.H * n);
+  for (let h = 0; h < l.H; h++) {
+    let m = 1e-30;
+    for (let i = h * n; i < (h + 1) * n; i++) m = Math.max(m, (out[i] = Math.abs(g[i] * w.data[i] * w.scale)));
+    for (let i = h * n; i < (h + 1) * n; i++) out[i] /= m;
+  }
+  a = { data: out, scale: 1 };
+  qkv.attribution.set(l, a);
+  return a;
+}
+
 const P = () => qkv.payload as Payload;
 const L = () => P().layers[qkv.layer];
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -59,7 +78,7 @@ function renderModelView(): void {
   const p = P();
   const tile = Math.max(64, Math.min(160, Math.floor(900 / Math.max(...p.layers.map((l) => l.H)))));
   p.layers.forEach((l, li) => {
-    const w = decode(l.weights);
+    const w = mapOf(l);
     const row = document.createElement("div");
     row.className = "grid-row";
     row.innerHTML = `<div class="grid-label">${esc(l.name)}</div>`;
@@ -90,8 +109,8 @@ function renderModelView(): void {
 
 function renderHeatmap(): void {
   const l = L(), c = $<HTMLCanvasElement>("heatmap");
-  drawHeat(c, decode(l.weights), qkv.head * l.T * l.S, l.T, l.S, 512);
-  $("heat-caption").textContent = `${l.name}, head ${qkv.head}: rows are queries (${l.T}), columns keys (${l.S}); brighter = more attention`;
+  drawHeat(c, mapOf(l), qkv.head * l.T * l.S, l.T, l.S, 512);
+  $("heat-caption").textContent = `${l.name}, head ${qkv.head}: rows are queries (${l.T}), columns keys (${l.S}); brighter = ${qkv.map === "grad" ? "larger |gradient × weight| (scaled to the head's max)" : "more attention"}`;
 }
 
 /** Head view: queries on the left, keys on the right, a line per pair with opacity = weight. */
@@ -215,6 +234,9 @@ function renderAll(): void {
   ls.value = String(qkv.layer);
   hs.innerHTML = Array.from({ length: L().H }, (_, h) => `<option value="${h}">head ${h}</option>`).join("");
   hs.value = String(qkv.head);
+  const ms = $<HTMLSelectElement>("map");
+  ms.hidden = !p.layers.some((l) => l.grad);
+  ms.value = qkv.map;
   for (const l of p.layers) decode(l.weights);
   qkv.decodeMs = performance.now() - t0;
   renderModelView();
@@ -266,6 +288,7 @@ async function toggleAblation(layer: number, head: number): Promise<void> {
 function setPayload(p: Payload, resetFocus: boolean): void {
   qkv.payload = p;
   qkv.cache.clear();
+  qkv.attribution.clear();
   qkv.layer = Math.min(qkv.layer, p.layers.length - 1);
   if (resetFocus) qkv.query = p.focus;
   qkv.query = Math.min(qkv.query, p.layers[qkv.layer].T - 1);
@@ -328,6 +351,10 @@ async function main(): Promise<void> {
     if (hit) pointAt(hit.i);
   });
   $("layer").addEventListener("change", (ev) => select(Number((ev.target as HTMLSelectElement).value), qkv.head));
+  $("map").addEventListener("change", (ev) => {
+    qkv.map = (ev.target as HTMLSelectElement).value as "weights" | "grad";
+    renderAll();
+  });
   $("head").addEventListener("change", (ev) => select(qkv.layer, Number((ev.target as HTMLSelectElement).value)));
   const embedded = document.getElementById("qkv-data");
   const p = embedded ? (JSON.parse(embedded.textContent ?? "") as Payload) : ((await (await api("/api/trace")).json()) as Payload);

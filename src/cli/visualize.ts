@@ -60,7 +60,8 @@ export async function serveExplain(subject: Explainable | (() => Explainable), o
 
 /** Writes the page with its data inlined: it works from disk, without a server. */
 export function writeHtml(file: string, subject: Explainable, opts: ExplainOptions = {}): ExplainPayload {
-  const payload = explainPayload(subject, { ...opts, live: false });
+  // a model written to a file has finished training: gradient maps are free to add
+  const payload = explainPayload(subject, { grad: subject.gradTarget !== undefined, ...opts, live: false });
   writeFileAtomic(file, renderPage(payload));
   return payload;
 }

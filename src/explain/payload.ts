@@ -23,6 +23,8 @@ export interface LayerPayload {
   scores?: Encoded; // (H, T, S)
   mask?: Encoded; // (H, T, S) 0/1
   headOutput?: Encoded; // (H, T, Dv)
+  /** d(target)/d(weights), when the trace has it and is small enough. */
+  grad?: Encoded; // (H, T, S)
   entropy: number[]; // (H)
   roles: string[]; // (H)
 }
@@ -133,6 +135,7 @@ export function buildPayload(layers: readonly LayerTrace[], opts: PayloadOptions
       p.scores = encodeF32(batchRow(l.scores.values, B, H, H, T * S, b), [H, T, S]);
       p.mask = encodeF32(batchRow(l.mask, B, H, H, T * S, b), [H, T, S]);
       p.headOutput = encodeF32(batchRow(l.headOutput.values, B, H, H, T * Dv, b), [H, T, Dv]);
+      if (l.weightsGrad) p.grad = encodeF32(batchRow(l.weightsGrad.values, B, H, H, T * S, b), [H, T, S]);
     }
     return p;
   });

@@ -71,6 +71,13 @@ test("qkv inspect --party: the trained party model's party view points at the gu
   assert.match(r.stdout, /answer: ".*" \(right\)/);
 });
 
+test("qkv inspect --party --grad adds a |gradient × weight| map per head", () => {
+  const r = cli(["inspect", "--party", "--steps", "60", "--grad"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /gradient maps: d\(the logit of the story answered\)/);
+  assert.match(r.stdout, /layer 0 head 0 \| ?gradient × weight\||layer 0 head 0 · \|gradient × weight\|/);
+});
+
 test("qkv inspect CHECKPOINT --prompt: every layer and head of a GPT checkpoint, --html writes the page", async () => {
   const dir = mkdtempSync(join(tmpdir(), "qkv-inspect-"));
   try {

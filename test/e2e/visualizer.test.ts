@@ -81,6 +81,9 @@ test("--html export of the trained party works from disk: same party view, no se
     await openPage(page, pathToFileURL(file).href);
     await page.mouse.move(5, 5);
     assertNamesTarget(await pointAtQuery(page, 0), party.target, 6);
+    // the exported trained model carries gradient maps: switching to them redraws the heatmaps
+    await page.selectOption("#map", "grad");
+    assert.match(await page.textContent("#heat-caption") ?? "", /gradient × weight/);
     // and a hand-set party whose answer is known by construction
     writeHtml(file, partyToy(2, 0));
     await openPage(page, pathToFileURL(file).href);

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildPayload, encodeF32, encodeU8, payloadJson, toBase64 } from "../../src/explain/payload.js";
-import { parseHeadRefs } from "../../src/explain/session.js";
+import { explainPayload, parseHeadRefs } from "../../src/explain/session.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
 import { traceAttention } from "../../src/explain/trace.js";
 import { MultiHeadAttention } from "../../src/nn/attention.js";
 import { randn } from "../../src/tensor/create.js";
@@ -45,4 +46,16 @@ test("parseHeadRefs accepts {layer, head} integer pairs and refuses anything els
   for (const bad of [null, {}, [{ layer: -1, head: 0 }], [{ layer: 0.5, head: 0 }], [{ layer: "0", head: 0 }], [null], Array(1025).fill({ layer: 0, head: 0 })]) {
     assert.throws(() => parseHeadRefs(bad), /parseHeadRefs/);
   }
+});
+
+test("explainPayload with grad: each layer carries d(target)/d(weights) equal to the trace's", () => {
+  const rng = new Rng(8);
+  const mha = new MultiHeadAttention({ modelDim: 4, numHeads: 2, isCausal: true, rng });
+  const x = randn([1, 3, 4], rng);
+  const subject = { title: "t", tokens: ["a", "b", "c"], run: () => ({ logits: mha.forward(x) }), gradTarget: { label: "sum", of: (o: { logits?: Tensor }) => (o.logits as Tensor).sum() } };
+  const p = explainPayload(subject, { grad: true, ablationTable: false });
+  const { layers } = traceAttention(() => mha.forward(x), { gradOf: (y) => y.sum() });
+  assert.deepEqual(Array.from(f32(p.layers[0].grad!.b64)), Array.from(layers[0].weightsGrad!.values));
+  assert.ok(p.notes.some((n) => n.includes("d(sum) / d(attention weights)")));
+  assert.equal(explainPayload(subject, { ablationTable: false }).layers[0].grad, undefined, "no gradient unless asked");
 });

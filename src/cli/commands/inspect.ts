@@ -30,6 +30,8 @@ Options:
   --head N          only this head (default: all)
   --token N         the query token of the party view (default: the last; negative counts from the end)
   --max-tokens N    heatmap window in tokens, ending at --token (default 40)
+  --grad            also show, per head, |gradient × weight| of the predicted token's logit (which
+                    attention edges the prediction depends on) in the terminal and on the page
   --party           inspect a freshly trained party model instead of a checkpoint
   --steps N         training steps for --party (default 300)
   --seed N          seed for --party (default 0)
@@ -83,7 +85,7 @@ export const inspect: Command = {
   async run(argv) {
     const { values: v, positionals } = parseFlags(NAME, argv, {
       prompt: { type: "string" }, layer: { type: "string" }, head: { type: "string" }, token: { type: "string" }, "max-tokens": { type: "string" },
-      party: { type: "boolean" }, steps: { type: "string" }, seed: { type: "string" },
+      party: { type: "boolean" }, grad: { type: "boolean" }, steps: { type: "string" }, seed: { type: "string" },
       serve: { type: "boolean" }, html: { type: "string" }, host: { type: "string" }, port: { type: "string" },
     }, { positionals: 1 }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
     let subject: Explainable;
@@ -100,7 +102,9 @@ export const inspect: Command = {
       subject = await checkpointExplainable(positionals[0], v.prompt);
     }
     const mode = colorMode(process.stdout);
-    const { layers, result } = noGrad(() => traceAttention(() => subject.run()));
+    const target = v.grad ? subject.gradTarget : undefined;
+    if (v.grad && !target) throw new UsageError(`${NAME}: --grad needs a model with a prediction to differentiate`);
+    const { layers, result } = target ? traceAttention(() => subject.run(), { gradOf: (out) => target.of(out) }) : noGrad(() => traceAttention(() => subject.run()));
     const queryTokens = subject.queryTokens ?? subject.tokens;
     const T = layers[0].T;
     let token = v.token === undefined ? subject.focus ?? T - 1 : numberFlag(NAME, "token", v.token, { min: -T, max: T - 1 });
@@ -109,24 +113,29 @@ export const inspect: Command = {
     const headSel = v.head === undefined ? null : numberFlag(NAME, "head", v.head, { min: 0, max: layers[0].H - 1 });
     const maxTokens = v["max-tokens"] === undefined ? 40 : numberFlag(NAME, "max-tokens", v["max-tokens"], { min: 1, max: 1000 });
     const labels = labelHeads(layers, subject.ids ?? (layers[0].T === layers[0].S ? subject.tokens : []));
-    const out: string[] = [bold(mode, subject.title), ...(subject.notes?.(result) ?? []).map((n) => dim(mode, n)), ""];
+    const out: string[] = [bold(mode, subject.title), ...(subject.notes?.(result) ?? []).map((n) => dim(mode, n))];
+    if (target) out.push(dim(mode, `gradient maps: d(${target.label}) / d(attention weights), |gradient × weight| scaled to each head's max`));
+    out.push("");
     for (const l of layers) {
       if (layerSel !== null && l.index !== layerSel) continue;
       for (let h = 0; h < l.H; h++) {
         if (headSel !== null && h !== headSel) continue;
         const label = labels.find((x) => x.layer === l.index && x.head === h);
         out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, label }), "");
+        if (target) out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, gradient: true }), "");
         out.push(formatPartyView(l, h, token, subject.tokens, queryTokens, mode), "");
       }
     }
-    process.stdout.write(out.join("\n"));
+    // a closed pipe (qkv inspect ... | head) ends the output quietly
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => { if (err.code !== "EPIPE") throw err; });
+    process.stdout.write(out.join("\n") + "\n");
     if (typeof v.html === "string") {
-      writeHtml(v.html, { ...subject, focus: token });
+      writeHtml(v.html, { ...subject, focus: token }, { grad: v.grad === true });
       process.stdout.write(`wrote ${v.html}\n`);
     }
     if (v.serve) {
       const port = v.port === undefined ? 0 : numberFlag(NAME, "port", v.port, { min: 0, max: 65535 });
-      const srv = await serveExplain({ ...subject, focus: token }, { host: typeof v.host === "string" ? v.host : undefined, port });
+      const srv = await serveExplain({ ...subject, focus: token }, { host: typeof v.host === "string" ? v.host : undefined, port, grad: v.grad === true });
       process.stderr.write(`qkv inspect: visualizer at ${srv.url} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
       await srv.close();
