@@ -3,8 +3,13 @@
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
 import { inspect } from "./commands/inspect.js";
+import { resume } from "./commands/resume.js";
+import { sample } from "./commands/sample.js";
+import { train } from "./commands/train.js";
+import { convertCommand } from "./commands/convert.js";
+import { exportOnnx } from "./commands/export-onnx.js";
 
-const commands: Command[] = [party, inspect];
+const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx, inspect];
 
 const usage = `Usage: qkv <command> [options]
 

@@ -4,6 +4,8 @@
 //   model.safetensors      parameters by attribute path (Module.stateDict())
 //   optimizer.safetensors  optimizer buffers (Optimizer.stateDict())
 //   state.json             step, RNG state, data position, schedule, tokenizer, optimizer hyper-parameters
+import type { Module } from "../nn/module.js";
+import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { parseSafetensors, serializeSafetensors, SafetensorsError } from "./safetensors.js";
 
@@ -37,6 +39,33 @@ export function checkpointStep(ckpt: Checkpoint, fn = "checkpointStep"): number 
     throw new CheckpointError(`${fn}: state.step must be a non-negative integer, got ${JSON.stringify(step) ?? String(step)}`);
   }
   return step;
+}
+
+/**
+ * A checkpoint of a model and its optimizer: parameters by attribute path, optimizer buffers, and
+ * `state` plus `state.optimizer` (the optimizer's JSON state). Tensors share storage with the live
+ * ones, so serialize (saveCheckpoint / checkpointToFiles) before the next step.
+ */
+export function captureCheckpoint(parts: { model: Module; optimizer?: Optimizer; config: Record<string, unknown>; state: Record<string, unknown> }): Checkpoint {
+  const { model, optimizer, config, state } = parts;
+  return {
+    config,
+    model: model.stateDict(),
+    optimizer: optimizer?.stateDict() ?? new Map(),
+    state: optimizer === undefined ? { ...state } : { ...state, optimizer: optimizer.getState() },
+  };
+}
+
+/** Loads a checkpoint's parameters into `model` and, when given, its buffers and state into `optimizer`. */
+export function restoreCheckpoint(ckpt: Checkpoint, targets: { model: Module; optimizer?: Optimizer }): void {
+  targets.model.loadStateDict(ckpt.model);
+  if (targets.optimizer === undefined) return;
+  const saved = ckpt.state.optimizer;
+  if (typeof saved !== "object" || saved === null) {
+    throw new CheckpointError("restoreCheckpoint: the checkpoint has no state.optimizer (it was captured without an optimizer)");
+  }
+  targets.optimizer.loadStateDict(ckpt.optimizer);
+  targets.optimizer.setState(saved as OptimizerState);
 }
 
 /** Serializes a checkpoint to its four files (name -> bytes). Synchronous: the bytes are a snapshot. */

@@ -51,15 +51,24 @@ const fail = (message: string): never => {
   throw new SafetensorsError(`${FN}: ${message}`);
 };
 
-/** Reads and validates the header: lengths, JSON, dtypes, shapes and the exact tiling of the data. */
-export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
-  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array, got ${describe(bytes)}`);
-  if (bytes.length < 8) fail(`file of ${bytes.length} bytes is shorter than the 8-byte header length field`);
+/**
+ * Reads and validates the header: lengths, JSON, dtypes, shapes and the exact tiling of the data.
+ * `file` is the whole file, or only its start (at least 8 + header length bytes) when
+ * `fileLength` gives the file's size, so a large file's header can be checked without reading it all.
+ */
+export function readSafetensorsHeader(file: Uint8Array | ArrayBuffer, opts: { fileLength?: number } = {}): SafetensorsHeader {
+  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
+  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+  const fileLength = opts.fileLength ?? bytes.length;
+  if (!Number.isSafeInteger(fileLength) || fileLength < bytes.length) fail(`fileLength ${fileLength} must be an integer >= the ${bytes.length} bytes given`);
+  if (fileLength < 8) fail(`file of ${fileLength} bytes is shorter than the 8-byte header length field`);
+  if (bytes.length < 8) fail(`expected at least the 8-byte header length field, got ${bytes.length} bytes`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
   const headerLen = hi * 2 ** 32 + lo; // exact: below 2^64 is not needed, any hi > 0 is rejected next
   if (hi !== 0 || headerLen > MAX_HEADER_BYTES) fail(`header length ${BigInt(hi) * 2n ** 32n + BigInt(lo)} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (headerLen > bytes.length - 8) fail(`header length ${headerLen} runs past the end of the ${bytes.length}-byte file`);
+  if (headerLen > fileLength - 8) fail(`header length ${headerLen} runs past the end of the ${fileLength}-byte file`);
+  if (headerLen > bytes.length - 8) fail(`header length ${headerLen} runs past the ${bytes.length} bytes given`);
   if (headerLen < 2) fail(`header length ${headerLen} is too short for a JSON object`);
   if (bytes[8] !== 0x7b) fail(`header must start with "{", found byte 0x${bytes[8].toString(16).padStart(2, "0")}`);
   let text = "";
@@ -71,7 +80,7 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   const root = parseJsonStrict(text, (m) => fail(`header is not valid JSON: ${m}`));
   if (!(root instanceof Map)) fail(`header must be a JSON object, got ${jsonKind(root)}`);
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileLength - dataStart;
   const entries = new Map<string, SafetensorsEntry>();
   const metadata = new Map<string, string>();
   for (const [name, info] of root as JsonObject) {
@@ -134,7 +143,8 @@ function readEntry(name: string, info: JsonValue, dataLen: number): SafetensorsE
 }
 
 /** Parses a safetensors file into tensors (copied out of `bytes`) and its metadata. */
-export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
+export function parseSafetensors(file: Uint8Array | ArrayBuffer): ParsedSafetensors {
+  const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
   const header = readSafetensorsHeader(bytes);
   const tensors = new Map<string, Tensor>();
   const dtypes = new Map<string, SafetensorsDType>();
@@ -145,6 +155,25 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
     dtypes.set(name, e.dtype);
   }
   return { tensors, metadata: header.metadata, dtypes };
+}
+
+/**
+ * Decodes one tensor of an already validated file (see readSafetensorsHeader), so a large file can
+ * be read one tensor at a time without a second copy of the whole file.
+ */
+export function readSafetensorsTensor(bytes: Uint8Array, header: SafetensorsHeader, name: string): Tensor {
+  const e = header.entries.get(name);
+  if (e === undefined) fail(`no tensor named ${JSON.stringify(name)}`);
+  const { dataOffsets } = e as SafetensorsEntry;
+  return decodeSafetensorsEntry(name, e as SafetensorsEntry, bytes.subarray(header.dataStart + dataOffsets[0], header.dataStart + dataOffsets[1]));
+}
+
+/** Decodes one tensor from exactly its data bytes (as read from the file at dataStart + dataOffsets[0]). */
+export function decodeSafetensorsEntry(name: string, entry: SafetensorsEntry, data: Uint8Array): Tensor {
+  const want = entry.dataOffsets[1] - entry.dataOffsets[0];
+  if (data.length !== want) fail(`tensor ${JSON.stringify(name)}: expected ${want} data bytes, got ${data.length}`);
+  const [array, dt] = decode(name, entry.dtype, data);
+  return Tensor.fromArray(array, entry.shape, dt);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -249,10 +278,11 @@ export function serializeSafetensors(
     const values = t.values;
     let raw: Uint8Array;
     if (t.dtype === "bool") raw = Uint8Array.from(values, (v) => (v ? 1 : 0));
+    else if (LITTLE_ENDIAN) raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength); // a view: copied once, below
     else {
       raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
       const item = values.BYTES_PER_ELEMENT;
-      if (!LITTLE_ENDIAN) for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
+      for (let i = 0; i < raw.length; i += item) raw.subarray(i, i + item).reverse();
     }
     const info = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + raw.length] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);

@@ -147,6 +147,13 @@ export interface GenerateOptions extends SamplingOptions {
   rng?: Rng;
 }
 
+/**
+ * The model. Parameter names (stateDict keys), with Linear weights stored (in, out) like GPT-2's Conv1D:
+ * tokenEmbedding.weight (V, C), positionEmbedding.weight (contextLength, C) for learned positions,
+ * blocks.{i}.ln1.{weight,bias}, blocks.{i}.attn.{wQ,wK,wV,wO}.{weight,bias} (GPT-2's c_attn split in
+ * three, c_proj), blocks.{i}.ln2.{weight,bias}, blocks.{i}.mlp.{fc,proj}.{weight,bias}, lnFinal.{weight,bias}.
+ * The LM head is tokenEmbedding.weight transposed (no parameter of its own).
+ */
 export class GPT extends Module {
   readonly config: GPTConfig;
   readonly tokenEmbedding: Embedding; // (V, C), also the LM head
@@ -155,6 +162,8 @@ export class GPT extends Module {
   readonly lnFinal: LayerNorm;
   /** Draws dropout masks; its state belongs in a checkpoint for exact resumption. */
   readonly dropoutRng: Rng;
+  /** wte^T (C, V), set only inside generate()'s synchronous forward calls, so decoding transposes wte once. */
+  #headT: Tensor | null = null;
 
   /** Builds the model with GPT-2's initialisation drawn from `rng` (the default generator if omitted). */
   constructor(config: Partial<GPTConfig> = {}, opts: { rng?: Rng; dropoutSeed?: number } = {}) {
@@ -206,7 +215,7 @@ export class GPT extends Module {
     x = dropout(x, { p: c.dropout, training: this.training, rng: this.dropoutRng });
     this.blocks.forEach((block, layer) => (x = block.forward(x, { cache, layer })));
     x = this.lnFinal.forward(x);
-    return matmul(x, transpose(this.tokenEmbedding.weight, 0, 1)); // (B, T, C) @ (C, V) -> (B, T, V)
+    return matmul(x, this.#headT ?? transpose(this.tokenEmbedding.weight, 0, 1)); // (B, T, C) @ (C, V) -> (B, T, V)
   }
 
   /** Mean next-token cross-entropy of ids (B, T) against targets (B, T), in nats. */
@@ -227,11 +236,17 @@ export class GPT extends Module {
     const wasTraining = this.training;
     this.eval();
     try {
+      const headT = noGrad(() => transpose(this.tokenEmbedding.weight, 0, 1)); // (C, V)
       const cache = new KVCache(c.numLayers);
       const tokens = [...prompt];
       const run = (ids: readonly number[]) => noGrad(() => {
-        const logits = this.forward(Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32"), { cache }); // (1, T, V)
-        return slice(logits, 1, ids.length - 1).values; // the last position's V logits
+        this.#headT = headT;
+        try {
+          const logits = this.forward(Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32"), { cache }); // (1, T, V)
+          return slice(logits, 1, ids.length - 1).values; // the last position's V logits
+        } finally {
+          this.#headT = null;
+        }
       });
       let last = run(tokens.slice(-c.contextLength));
       for (let i = 0; i < opts.maxNewTokens; i++) {

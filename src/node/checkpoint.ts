@@ -39,7 +39,8 @@ export function stepDirName(step: number): string {
 /**
  * Saves `ckpt` as root/step-<step>/ (step from `ckpt.state.step`), then points root/latest at it,
  * then removes old step directories beyond `keep`. The checkpoint is serialized before the first
- * await, so the caller may keep training while the files are written. Resolves to the directory.
+ * await, so the caller may keep training while the files are written; await one save before starting
+ * the next on the same root (one writer per root). Resolves to the directory.
  */
 export async function saveCheckpoint(root: string, ckpt: Checkpoint, opts: SaveCheckpointOptions = {}): Promise<string> {
   const fn = "saveCheckpoint";
@@ -62,7 +63,7 @@ export async function saveCheckpoint(root: string, ckpt: Checkpoint, opts: SaveC
     }
     await fsyncDir(tmp);
     progress("synced");
-    await replaceDir(root, tmp, final);
+    await replaceDir(root, tmp, final, progress);
     await fsyncDir(root);
     progress("renamed");
   } catch (e) {
@@ -79,7 +80,7 @@ export async function saveCheckpoint(root: string, ckpt: Checkpoint, opts: SaveC
 }
 
 /** Renames `tmp` to `final`; an existing `final` (the same step saved again) is moved aside first. */
-async function replaceDir(root: string, tmp: string, final: string): Promise<void> {
+async function replaceDir(root: string, tmp: string, final: string, progress: (phase: string) => void): Promise<void> {
   try {
     await rename(tmp, final);
     return;
@@ -90,6 +91,7 @@ async function replaceDir(root: string, tmp: string, final: string): Promise<voi
   // Between these two renames `final` is missing; loadCheckpoint then falls back to the .old copy.
   const old = `${final}.old-${process.pid}-${++counter}`;
   await rename(final, old);
+  progress("moved-aside");
   await rename(tmp, final);
   await fsyncDir(root);
   await rm(old, { recursive: true, force: true });
@@ -106,8 +108,10 @@ async function rotate(root: string, keep: number, latestName: string): Promise<v
     await rename(join(root, n), trash);
     await rm(trash, { recursive: true, force: true });
   }
+  // (this process's own temp `latest` may belong to a concurrent save; crashed processes' are fair game)
+  const ownLatestTemp = `.${LATEST_FILE}.tmp-${process.pid}-`;
   for (const n of names) {
-    if (LEFTOVER.test(n) && !inFlight.has(join(root, n))) await rm(join(root, n), { recursive: true, force: true });
+    if (LEFTOVER.test(n) && !inFlight.has(join(root, n)) && !n.startsWith(ownLatestTemp)) await rm(join(root, n), { recursive: true, force: true });
   }
 }
 

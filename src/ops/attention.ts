@@ -55,10 +55,10 @@ function broadcastsTo(shape: readonly number[], full: readonly number[]): boolea
 }
 
 /** Folds the alibi and slidingWindow options into bias and mask, so kernels see only those. */
-function resolveVariants(q: Tensor, k: Tensor, opts: AttentionOptions): AttentionOptions {
+function resolveVariants(fn: string, q: Tensor, k: Tensor, opts: AttentionOptions): AttentionOptions {
   const W = opts.slidingWindow ?? null;
   if (!opts.alibi && W === null) return opts;
-  check(q instanceof Tensor && k instanceof Tensor && q.ndim === 4 && k.ndim === 4, "scaledDotProductAttention", () => `expected Q (B, H, T, D) and K (B, G, S, D), got ${q instanceof Tensor ? fmtShape(q.shape) : typeof q}, ${k instanceof Tensor ? fmtShape(k.shape) : typeof k}`);
+  check(q instanceof Tensor && k instanceof Tensor && q.ndim === 4 && k.ndim === 4, fn, () => `expected Q (B, H, T, D) and K (B, G, S, D), got ${q instanceof Tensor ? fmtShape(q.shape) : typeof q}, ${k instanceof Tensor ? fmtShape(k.shape) : typeof k}`);
   const H = q.shape[1], T = q.shape[2], S = k.shape[2];
   let mask = opts.mask ?? null, bias = opts.bias ?? null;
   if (W !== null) {
@@ -109,15 +109,16 @@ function checkInputs(fn: string, q: Tensor, k: Tensor, v: Tensor, opts: Attentio
  * Scaled dot-product attention: softmax(Q K^T * scale + bias, masked) V, per head.
  *
  * q (B, H, T, D), k (B, G, S, D), v (B, G, S, Dv) -> (B, H, T, Dv). Query head h reads key/value
- * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key outputs
- * zeros and gets zero gradient. Equivalent to `attentionReference`, which spells it out in ops.
+ * head floor(h / (H / G)) (GQA; G = 1 is multi-query). A query row with no allowed key (or whose
+ * biased scores are all -inf) outputs zeros and gets zero gradient; NaN scores propagate.
+ * Equivalent to `attentionReference`, which spells it out in ops.
  * Options `alibi` and `slidingWindow` become an extra bias and mask with queries at absolute
  * positions p = t + S - T (the end of the keys), so they work unchanged with a KV cache.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & { returnWeights: true }): AttentionResult;
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor;
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionResult {
-  const opts = resolveVariants(q, k, options);
+  const opts = resolveVariants("scaledDotProductAttention", q, k, options);
   const { dims, mask, bias } = checkInputs("scaledDotProductAttention", q, k, v, opts);
   if ((opts.dropout ?? 0) > 0) return attentionReference(q, k, v, opts);
   const { B, H, T, S, Dv } = dims;
@@ -158,7 +159,7 @@ export function allowedMask(T: number, S: number, opts: Pick<AttentionOptions, "
  * with the fused kernel, and dropout runs through it.
  */
 export function attentionReference(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionResult {
-  const opts = resolveVariants(q, k, options);
+  const opts = resolveVariants("attentionReference", q, k, options);
   const { dims, bias } = checkInputs("attentionReference", q, k, v, opts);
   const { B, H, G, T, S, D, Dv, scale } = dims;
   // repeat each key/value head for its H/G query heads: (B, G, S, D) -> (B, H, S, D)

@@ -16,7 +16,7 @@ export type PartyOptimizer = "adam" | "sgd";
 export interface PartyTrainOptions {
   /** Seeds the model's initial weights and the stream of training parties (default 0). */
   seed?: number;
-  /** Optimizer steps (default 600). */
+  /** Optimizer steps (default 400). */
   steps?: number;
   /** N: guests per party (default 8). */
   guests?: number;
@@ -33,9 +33,9 @@ export interface PartyTrainOptions {
 }
 
 /** Default learning rates: SGD with momentum needs a much larger step than Adam's normalised one. */
-export const PARTY_DEFAULT_LR: Readonly<Record<PartyOptimizer, number>> = { adam: 0.01, sgd: 0.3 };
+export const PARTY_DEFAULT_LR: Readonly<Record<PartyOptimizer, number>> = { adam: 0.01, sgd: 0.15 };
 
-export const PARTY_DEFAULTS = { seed: 0, steps: 600, guests: 8, optimizer: "adam" as PartyOptimizer, batchSize: 64, modelDim: 32, clip: 1 };
+export const PARTY_DEFAULTS = { seed: 0, steps: 400, guests: 8, optimizer: "adam" as PartyOptimizer, batchSize: 64, modelDim: 32, clip: 1 };
 
 export interface PartyStepStats {
   step: number;
@@ -70,7 +70,10 @@ export interface PartyEvaluation {
   attentionHitRate: number;
   /** Cross-entropy over all evaluated parties. */
   loss: number;
+  /** The first `examples` questions, in order. */
   examples: PartyExample[];
+  /** Up to `examples` questions answered wrong or whose strongest attention missed the target. */
+  mistakes: PartyExample[];
 }
 
 /** Independent streams from one user seed (init, training parties, evaluation parties). */
@@ -136,26 +139,40 @@ export class PartyTrainer {
     const rng = new Rng(partySeed(this.options.seed, 2));
     const chunk = opts.chunk ?? 250, wantExamples = opts.examples ?? 0;
     let correct = 0, hits = 0, lossSum = 0;
-    const examples: PartyExample[] = [];
+    const examples: PartyExample[] = [], mistakes: PartyExample[] = [];
+    for (let done = 0; done < parties; done += chunk) {
+      const { answers, loss } = this.#answer(generateParties(rng, Math.min(chunk, parties - done), this.options.guests));
+      lossSum += loss;
+      for (const ex of answers) {
+        if (ex.correct) {
+          correct++;
+          if (ex.listenedTo === ex.target) hits++;
+        }
+        if (examples.length < wantExamples) examples.push(ex);
+        if (mistakes.length < wantExamples && (!ex.correct || ex.listenedTo !== ex.target)) mistakes.push(ex);
+      }
+    }
+    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples, mistakes };
+  }
+
+  /** The model's answer and attention for each party of `batch` (no training; for displays). */
+  answer(batch: PartyBatch): PartyExample[] {
+    return this.#answer(batch).answers;
+  }
+
+  #answer(batch: PartyBatch): { answers: PartyExample[]; loss: number } {
+    const wasTraining = this.model.training;
     this.model.eval();
-    noGrad(() => {
-      for (let done = 0; done < parties; done += chunk) {
-        const batch = generateParties(rng, Math.min(chunk, parties - done), this.options.guests);
+    try {
+      return noGrad(() => {
         const t = partyTensors(batch);
         const { logits, weights } = this.model.forward(t.names, t.stories, t.askerName, t.targetName, { returnWeights: true });
-        lossSum += crossEntropy(logits, t.answer, { reduction: "sum" }).item();
-        const scored = scoreBatch(batch, logits.values, (weights as NonNullable<typeof weights>).values, this.model.attn.numHeads);
-        for (const ex of scored) {
-          if (ex.correct) {
-            correct++;
-            if (ex.listenedTo === ex.target) hits++;
-          }
-          if (examples.length < wantExamples) examples.push(ex);
-        }
-      }
-    });
-    this.model.train();
-    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples };
+        const loss = crossEntropy(logits, t.answer, { reduction: "sum" }).item();
+        return { answers: scoreBatch(batch, logits.values, (weights as NonNullable<typeof weights>).values, this.model.attn.numHeads), loss };
+      });
+    } finally {
+      this.model.train(wasTraining);
+    }
   }
 }
 

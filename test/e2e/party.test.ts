@@ -52,9 +52,11 @@ test("qkv party report: party maps without colour when NO_COLOR is set", async (
   assert.ok(!stdout.includes("\x1b"), "escape codes despite NO_COLOR");
   assert.match(stdout, /accuracy \d+\.\d%/);
   const asks = stdout.match(/^Party \d+ {2}\w+ asks: what is \w+'s story\?$/gm) ?? [];
-  assert.equal(asks.length, 2);
-  assert.equal((stdout.match(/^ {2}▶ /gm) ?? []).length, 2, "one most-attended marker per party");
+  assert.equal(asks.length, 3, "two maps and the first miss");
+  assert.equal((stdout.match(/^ {2}▶ /gm) ?? []).length, 3, "one most-attended marker per party");
   assert.match(stdout, /answer: \w+ hears "[^"]+" (✓|✗)/);
+  // 30 steps leave it mostly wrong, so a miss is shown after the two maps
+  assert.match(stdout, /^A question it got wrong:\nParty 3 /m);
 });
 
 const badFlags: [string[], RegExp][] = [

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { attentionReference, scaledDotProductAttention, type AttentionOptions } from "../../src/ops/attention.js";
 import { tensor } from "../../src/tensor/create.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
+import { Rng } from "../../src/util/random.js";
 import { gradCheck } from "../helpers/gradcheck.js";
 import { boolMask, rnd } from "../helpers/inputs.js";
 
@@ -37,6 +38,8 @@ const CASES: Case[] = [
   { name: "GQA H=6 G=3 with a mask", dims: [1, 6, 3, 3, 5, 2, 3], opts: { mask: boolMask([1, 6, 3, 5], 5) } },
   { name: "MQA G=1, custom scale 0.37", dims: [2, 3, 1, 5, 7, 3, 3], opts: { scale: 0.37 } },
   { name: "causal + mask + bias + GQA", dims: [1, 4, 2, 5, 7, 3, 3], bias: [1, 4, 5, 7], opts: { isCausal: true, mask: boolMask([1, 1, 5, 7], 6, 0.7) } },
+  { name: "alibi with a bias, H=3 (not a power of two), T<S", dims: [1, 3, 3, 3, 5, 3, 3], bias: [1, 3, 3, 5], opts: { alibi: true } },
+  { name: "sliding window 2, GQA, T<S", dims: [2, 4, 2, 5, 7, 3, 3], opts: { slidingWindow: 2 } },
 ];
 
 for (const impl of ["fused", "reference"] as const) {
@@ -50,3 +53,9 @@ for (const impl of ["fused", "reference"] as const) {
     });
   }
 }
+
+test("grad attention with dropout on the weights (fixed seed: the same mask on every call), fused and reference", () => {
+  const inputs = [rnd([1, 2, 5, 3], 1), rnd([1, 2, 7, 3], 2), rnd([1, 2, 7, 3], 3)];
+  gradCheck("fused dropout 0.25", (q, k, v) => scaledDotProductAttention(q, k, v, { dropout: 0.25, rng: new Rng(5), isCausal: true }), inputs);
+  gradCheck("reference dropout 0.25", (q, k, v) => attentionReference(q, k, v, { dropout: 0.25, rng: new Rng(5) }) as Tensor, inputs);
+});

@@ -1,9 +1,10 @@
 // Finite-difference gradient checks for the elementwise ops, with broadcasting, scalars and odd sizes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { abs, add, div, exp, gelu, log, maximum, minimum, mul, neg, pow, relu, sigmoid, silu, sqrt, sub, tanh, where } from "../../src/ops/elementwise.js";
+import { abs, add, asFloat, broadcastTo, div, exp, gelu, log, maximum, minimum, mul, neg, pow, relu, sigmoid, silu, sqrt, sub, tanh, unbroadcast, where } from "../../src/ops/elementwise.js";
 import { tensor } from "../../src/tensor/create.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
+import { assertClose } from "../helpers/assert-close.js";
 import { gradCheck } from "../helpers/gradcheck.js";
 import { boolMask, rnd, uniform } from "../helpers/inputs.js";
 
@@ -117,4 +118,25 @@ test("pow gradients at a zero base are 0 where torch's are (exponent 0; d/d expo
   assert.deepEqual(e.grad!.toFlatArray().slice(0, 2), [0, 0]);
   assert.ok(Math.abs(e.grad!.values[2] - 8 * Math.log(2)) < 1e-5);
   assert.deepEqual(base.grad!.toFlatArray().slice(0, 2), [0, Infinity]); // 2 * 0^1 and 0.5 * 0^-0.5, as torch
+});
+
+test("grad of the exported helpers broadcastTo, unbroadcast and asFloat", () => {
+  gradCheck("broadcastTo (5,1)->(3,5,7)", (x) => broadcastTo("test", x, [3, 5, 7]), [rnd([5, 1], 1)]);
+  gradCheck("unbroadcast (3,5,7)->(5,1)", (x) => unbroadcast(x, [5, 1]), [rnd([3, 5, 7], 2)]);
+  gradCheck("unbroadcast (3,5,7)->(7,)", (x) => unbroadcast(x, [7]), [rnd([3, 5, 7], 3)]);
+  gradCheck("asFloat of a float tensor", (x) => mul(asFloat(x), 2), [rnd([5], 4)]);
+});
+
+test("activations at +-1e4 and at float32 overflow stay finite with finite gradients", () => {
+  const x = tensor([1e4, -1e4, 88, -88, 0], undefined, { requiresGrad: true });
+  for (const [name, f] of [["gelu", gelu], ["silu", silu], ["sigmoid", sigmoid], ["tanh", tanh], ["relu", relu], ["abs", abs]] as const) {
+    x.zeroGrad();
+    const y = f(x);
+    y.sum().backward();
+    for (const v of [...y.toFlatArray(), ...x.grad!.toFlatArray()]) assert.ok(Number.isFinite(v), `${name}: ${y.toFlatArray()} / ${x.grad!.toFlatArray()}`);
+  }
+  // exact limits: gelu and silu are the identity far right and 0 far left; sigmoid saturates to 1 and 0
+  assertClose(gelu(x).toFlatArray().slice(0, 2), [1e4, 0], { rtol: 0, atol: 0 });
+  assertClose(silu(x).toFlatArray().slice(0, 2), [1e4, 0], { rtol: 0, atol: 0 });
+  assertClose(sigmoid(x).toFlatArray().slice(0, 2), [1, 0], { rtol: 0, atol: 0 });
 });

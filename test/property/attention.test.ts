@@ -28,6 +28,8 @@ const optsArb = fc.record({
   pTrue: fc.double({ min: 0, max: 1, noNaN: true }),
   bias: fc.constantFrom("none", "full", "per-head"),
   scale: fc.option(fc.double({ min: 0.05, max: 3, noNaN: true }), { nil: undefined }),
+  alibi: fc.boolean(),
+  slidingWindow: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
 });
 
 type Dims = { B: number; G: number; groups: number; T: number; S: number; D: number; Dv: number; seed: number };
@@ -37,12 +39,12 @@ function inputs(d: Dims): [Tensor, Tensor, Tensor] {
   return [rnd([d.B, H, d.T, d.D], d.seed, { requiresGrad: true }), rnd([d.B, d.G, d.S, d.D], d.seed + 1, { requiresGrad: true }), rnd([d.B, d.G, d.S, d.Dv], d.seed + 2, { requiresGrad: true })];
 }
 
-test("fused attention equals attentionReference: output and gradients of q, k, v and bias", () => {
+test("fused attention equals attentionReference (masks, bias, causal, scale, ALiBi, sliding window): output and gradients", () => {
   fc.assert(fc.property(dimsArb, optsArb, (d, o) => {
     const H = d.G * d.groups;
     const maskShape = { none: null, full: [d.B, H, d.T, d.S], "per-batch": [d.B, 1, d.T, d.S], "2d": [d.T, d.S] }[o.mask];
     const biasShape = { none: null, full: [d.B, H, d.T, d.S], "per-head": [1, H, 1, d.S] }[o.bias];
-    const opts: AttentionOptions = { isCausal: o.isCausal, scale: o.scale, mask: maskShape && boolMask(maskShape, d.seed + 3, o.pTrue) };
+    const opts: AttentionOptions = { isCausal: o.isCausal, scale: o.scale, alibi: o.alibi, slidingWindow: o.slidingWindow, mask: maskShape && boolMask(maskShape, d.seed + 3, o.pTrue) };
     const results = (["fused", "reference"] as const).map((impl) => {
       const [q, k, v] = inputs(d);
       const bias = biasShape && rnd(biasShape, d.seed + 4, { requiresGrad: true });

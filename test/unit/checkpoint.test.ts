@@ -5,10 +5,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { checkpointFromFiles, checkpointToFiles, CheckpointError, type Checkpoint } from "../../src/io/checkpoint.js";
+import { captureCheckpoint, checkpointFromFiles, checkpointToFiles, CheckpointError, restoreCheckpoint, type Checkpoint } from "../../src/io/checkpoint.js";
 import { SafetensorsError } from "../../src/io/safetensors.js";
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "../../src/node.js";
-import { tensor } from "../../src/tensor/create.js";
+import { Linear } from "../../src/nn/linear.js";
+import { AdamW } from "../../src/optim/adam.js";
+import { randn, tensor } from "../../src/tensor/create.js";
 import { Rng } from "../../src/util/random.js";
 
 const roots: string[] = [];
@@ -163,4 +165,39 @@ test("writeFileAtomic: replaces the file whole and leaves no temporary file", as
   assert.deepEqual(readdirSync(root), ["f.json"]);
   await assert.rejects(writeFileAtomic(join(root, "no-such-dir", "f"), "x"), /ENOENT/);
   assert.deepEqual(readdirSync(root), ["f.json"]);
+});
+
+test("captureCheckpoint -> saveCheckpoint -> loadCheckpoint -> restoreCheckpoint resumes training bit-identically", async () => {
+  const data = randn([4, 3], new Rng(11));
+  const make = () => {
+    const model = new Linear(3, 2, { rng: new Rng(5) });
+    return { model, optimizer: new AdamW(model.parameters(), { lr: 0.05 }) };
+  };
+  const train = (m: ReturnType<typeof make>, steps: number) => {
+    for (let i = 0; i < steps; i++) {
+      m.optimizer.zeroGrad();
+      m.model.forward(data).mul(m.model.forward(data)).sum().backward();
+      m.optimizer.step();
+    }
+  };
+  const ref = make();
+  train(ref, 3);
+  ref.optimizer.lr = 0.04; // a schedule change mid-run, which the checkpoint must carry
+  train(ref, 3);
+  const a = make();
+  train(a, 3);
+  a.optimizer.lr = 0.04;
+  const root = tempRoot();
+  await saveCheckpoint(root, captureCheckpoint({ ...a, config: { inFeatures: 3 }, state: { step: 3 } }));
+  const b = make();
+  const ck = await loadCheckpoint(root);
+  restoreCheckpoint(ck, b);
+  assert.equal(b.optimizer.lr, 0.04);
+  assert.deepEqual(ck.state.optimizer, a.optimizer.getState());
+  train(b, 3);
+  for (const [name, p] of ref.model.namedParameters()) {
+    const got = new Map(b.model.namedParameters()).get(name)!;
+    assert.deepEqual(Array.from(got.values), Array.from(p.values), name);
+  }
+  assert.throws(() => restoreCheckpoint(captureCheckpoint({ model: a.model, config: {}, state: { step: 1 } }), b), /restoreCheckpoint: the checkpoint has no state.optimizer/);
 });

@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { attentionReference, scaledDotProductAttention, type AttentionOptions, type AttentionResult } from "../../src/ops/attention.js";
 import { mul } from "../../src/ops/elementwise.js";
+import { layerNorm } from "../../src/ops/layer-norm.js";
 import { crossEntropy } from "../../src/ops/loss.js";
 import { logSoftmax, softmax } from "../../src/ops/softmax.js";
 import { tensor } from "../../src/tensor/create.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
 import { assertClose } from "../helpers/assert-close.js";
-import { rnd } from "../helpers/inputs.js";
+import { boolMask, rnd } from "../helpers/inputs.js";
 
 function assertFinite(t: Tensor, what: string): void {
   const i = t.toFlatArray().findIndex((v) => !Number.isFinite(v));
@@ -136,4 +137,48 @@ test("a -inf additive bias masks like a bool mask; a row whose bias is all -inf 
   }
   for (const r of results.slice(1)) r.forEach((t, i) => assertClose(t, results[0][i], { rtol: 1e-5, atol: 1e-6 }));
   for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) assert.equal(results[1][0].values[(h * T + 1) * D + d], 0);
+});
+
+test("layerNorm of a constant row and of rows offset by 1e4: finite, exact where the math is exact", () => {
+  const x = tensor([[3, 3, 3, 3, 3], [1e4, 1e4 + 1, 1e4 + 2, 1e4 + 3, 1e4 + 4]], undefined, { requiresGrad: true });
+  const w = tensor([1, 2, 3, 4, 5], undefined, { requiresGrad: true }), b = tensor([0.5, 0.5, 0.5, 0.5, 0.5], undefined, { requiresGrad: true });
+  const y = layerNorm(x, w, b);
+  // constant row: xhat = 0, so y = bias; second row: xhat = (c - 2) / sqrt(2 + eps)
+  const r = 1 / Math.sqrt(2 + 1e-5);
+  assertClose(y, tensor([[0.5, 0.5, 0.5, 0.5, 0.5], [-2 * r + 0.5, -2 * r + 0.5, 0.5, 4 * r + 0.5, 10 * r + 0.5]]), { rtol: 1e-5, atol: 1e-5 });
+  y.backward(rnd([2, 5], 1));
+  for (const t of [x.grad!, w.grad!, b.grad!]) assertFinite(t, "layerNorm grad");
+});
+
+test("hostile attention at a size fast backends take (T=33, S=37, D=Dv=8): masked rows, 1e4 scores, NaN row", () => {
+  const [B, H, T, S, D] = [1, 2, 33, 37, 8];
+  const qv = rnd([B, H, T, D], 1, { scale: 300 }).values.slice(); // scores in the thousands
+  for (let d = 0; d < D; d++) qv[5 * D + d] = NaN; // head 0, row 5: every score NaN
+  const m = Array.from(boolMask([B, 1, T, S], 2, 0.7).values);
+  for (let s = 0; s < S; s++) m[9 * S + s] = 0; // row 9: no allowed key
+  const mask = tensor(m, [B, 1, T, S], { dtype: "bool" });
+  const runs = (["fused", "reference"] as const).map((impl) => {
+    const q = tensor(Array.from(qv), [B, H, T, D], { requiresGrad: true }), k = rnd([B, H, S, D], 3, { requiresGrad: true }), v = rnd([B, H, S, D], 4, { requiresGrad: true });
+    const out = (impl === "fused" ? scaledDotProductAttention(q, k, v, { mask, isCausal: true }) : attentionReference(q, k, v, { mask, isCausal: true })) as Tensor;
+    return { out };
+  });
+  for (const { out } of runs) {
+    const o = out.toFlatArray();
+    for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) assert.equal(o[(h * T + 9) * D + d], 0, `row 9 output head ${h}`);
+    for (let d = 0; d < D; d++) assert.ok(Number.isNaN(o[5 * D + d]), "head 0 row 5 is NaN");
+    const finiteRows = o.filter((_, i) => Math.floor(i / D) !== 5);
+    assert.ok(finiteRows.every(Number.isFinite), "every other row is finite");
+  }
+  const keep = (t: Tensor) => t.toFlatArray().map((x, i) => (Math.floor(i / D) === 5 ? 0 : x));
+  assertClose(keep(runs[0].out), keep(runs[1].out), { rtol: 1e-4, atol: 1e-4 });
+  // without the NaN row: finite gradients, the masked row's query gets exactly 0, both implementations agree
+  const grads = (["fused", "reference"] as const).map((impl) => {
+    const q = rnd([B, H, T, D], 1, { scale: 300, requiresGrad: true }), k = rnd([B, H, S, D], 3, { requiresGrad: true }), v = rnd([B, H, S, D], 4, { requiresGrad: true });
+    const out = (impl === "fused" ? scaledDotProductAttention(q, k, v, { mask, isCausal: true }) : attentionReference(q, k, v, { mask, isCausal: true })) as Tensor;
+    out.backward(rnd(out.shape, 5));
+    for (const t of [q.grad!, k.grad!, v.grad!]) assertFinite(t, `${impl} grad`);
+    for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) assert.equal(q.grad!.values[(h * T + 9) * D + d], 0, `${impl} dq row 9`);
+    return [q.grad!, k.grad!, v.grad!];
+  });
+  grads[0].forEach((g, i) => assertClose(g, grads[1][i], { rtol: 1e-3, atol: 1e-3 }, `grad ${"qkv"[i]}`));
 });

@@ -96,9 +96,26 @@ test("PartyTrainer: 80 Adam steps lower the loss on fresh parties; the same seed
   assert.ok(Math.abs(ex.attention.reduce((x, y) => x + y) - 1) < 1e-5);
   assert.equal(ex.listenedTo, ex.attention.indexOf(Math.max(...ex.attention)));
   assert.ok(ex.correct === (ex.answer === ex.guests[ex.target].story));
+  assert.ok(a.ev.mistakes.length > 0 && a.ev.mistakes.length <= 2);
+  for (const m of a.ev.mistakes) assert.ok(!m.correct || m.listenedTo !== m.target);
 });
 
 test("PartyTrainer: rejects an unknown optimizer and a bad guest count, naming the option", () => {
   assert.throws(() => new PartyTrainer({ optimizer: "rmsprop" as "adam" }), /PartyTrainer: optimizer must be "adam" or "sgd", got "rmsprop"/);
   assert.throws(() => new PartyTrainer({ guests: 30 }), /PartyTrainer: guests must be an integer in \[2, 24\], got 30/);
+});
+
+test("PartyTrainer.answer: one example per party, with that party's guests, asker and target", () => {
+  const tr = new PartyTrainer({ seed: 1, steps: 1, guests: 5, batchSize: 8, modelDim: 8 });
+  tr.trainStep();
+  const batch = generateParties(new Rng(9), 3, 5);
+  const answers = tr.answer(batch);
+  assert.equal(answers.length, 3);
+  answers.forEach((ex, b) => {
+    assert.deepEqual(ex.guests.map((g) => g.name), Array.from(batch.names.slice(b * 5, b * 5 + 5), (i) => PARTY_NAMES[i]));
+    assert.equal(ex.asker, batch.asker[b]);
+    assert.equal(ex.target, batch.target[b]);
+    assert.ok(PARTY_STORIES.includes(ex.answer));
+  });
+  assert.ok(tr.model.training, "answer() restores training mode");
 });

@@ -200,7 +200,7 @@ test("safetensors: every truncation of a small valid file is refused", () => {
 });
 
 test("safetensors: a non-Uint8Array argument is refused", () => {
-  assert.throws(() => parseSafetensors([1, 2, 3] as unknown as Uint8Array), /parseSafetensors: expected the file as a Uint8Array, got Array/);
+  assert.throws(() => parseSafetensors([1, 2, 3] as unknown as Uint8Array), /parseSafetensors: expected the file as a Uint8Array or ArrayBuffer, got Array/);
 });
 
 test("safetensors: readSafetensorsHeader reports entries and the data start without decoding", () => {

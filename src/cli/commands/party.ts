@@ -145,11 +145,18 @@ export const party: Command = {
       out();
       out(formatPartyMap(ex, i + 1, mode));
     }
+    // a miss teaches more than another hit: show the first one unless it is already on screen
+    const miss = ev.mistakes.find((m) => !ev.examples.includes(m));
+    if (args.show > 0 && miss !== undefined) {
+      out();
+      out(dim(mode, miss.correct ? "A right answer whose strongest attention was on another guest:" : "A question it got wrong:"));
+      out(formatPartyMap(miss, args.show + 1, mode));
+    }
     if (args.json) {
       const result = {
         command: NAME, seed: args.seed, guests: args.guests, optimizer: args.optimizer, lr: args.lr, steps: args.steps, batchSize: args.batch,
         parties: ev.parties, accuracy: ev.accuracy, attentionHitRate: ev.attentionHitRate, finalLoss: last.loss, evalLoss: ev.loss,
-        seconds: round(seconds), trainSeconds: round(trainSeconds), cpuSeconds: round((cpu.user + cpu.system) / 1e6), examples: ev.examples,
+        seconds: round(seconds), trainSeconds: round(trainSeconds), cpuSeconds: round((cpu.user + cpu.system) / 1e6), examples: ev.examples, mistakes: ev.mistakes,
       };
       process.stdout.write(JSON.stringify(result) + "\n");
     }

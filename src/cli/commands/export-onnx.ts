@@ -1,0 +1,36 @@
+// qkv export-onnx SRC --out model.onnx: the GPT in a qkv checkpoint or a Hugging Face GPT-2
+// directory as an ONNX graph (opset 17, dynamic batch and sequence) for onnxruntime.
+import { resolve } from "node:path";
+import { exportGptOnnx, ONNX_OPSET } from "../../io/onnx.js";
+import { loadGpt, writeFileAtomic } from "../../node.js";
+import { parseFlags, UsageError, type Command } from "../args.js";
+
+const NAME = "export-onnx";
+
+const usage = `Usage: qkv export-onnx SRC --out model.onnx
+
+Writes the GPT in SRC (a qkv checkpoint, run or step folder, or a Hugging Face GPT-2 directory) as
+an ONNX model, opset ${ONNX_OPSET}: input "input_ids" int64 (batch, sequence), output "logits" float32
+(batch, sequence, vocab), both axes dynamic. GPT-2-style models only (learned positions, biases,
+no GQA, no sliding window). Runs in onnxruntime (Node, web, Python).
+
+Options:
+  --out FILE       the .onnx file to write (required)
+  -h, --help       show this help`;
+
+export const exportOnnx: Command = {
+  name: NAME,
+  summary: "write a trained GPT as an ONNX model (opset 17, dynamic batch and sequence)",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseFlags(NAME, argv, { out: { type: "string" } }, { positionals: 1 });
+    const out = (values as Record<string, string | undefined>).out;
+    if (positionals.length !== 1) throw new UsageError(`${NAME}: expected one SRC directory`);
+    if (out === undefined) throw new UsageError(`${NAME}: --out FILE is required`);
+    const { model, dir } = await loadGpt(positionals[0]);
+    const bytes = exportGptOnnx(model);
+    await writeFileAtomic(resolve(out), bytes);
+    console.log(`wrote ${resolve(out)} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${ONNX_OPSET}) from ${dir}`);
+    return 0;
+  },
+};
