@@ -8,7 +8,7 @@ export function gptExplainable(model: GPT, ids: readonly number[], show: (id: nu
   const x = Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32");
   return {
     title,
-    tokens: ids.map(show),
+    tokens: ids.map((id) => visible(show(id))),
     ids,
     run: () => {
       const wasTraining = model.training;
@@ -41,4 +41,9 @@ function argmax(xs: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
   return best;
+}
+
+/** Whitespace tokens made visible as labels (a space would be an empty row). */
+function visible(s: string): string {
+  return s.replace(/ /g, "␣").replace(/\n/g, "⏎").replace(/\t/g, "⇥");
 }

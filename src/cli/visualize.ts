@@ -82,7 +82,8 @@ export interface LiveVisualizer {
  */
 export async function startLiveVisualizer(subject: () => Explainable, opts: ServeOptions & { every?: number } = {}): Promise<LiveVisualizer> {
   const feed = new LiveFeed();
-  const refresh = () => feed.publish(explainPayload(subject(), { live: true }));
+  // while training, skip the ablation table (one forward per head) to keep steps fast
+  const refresh = (final = false) => feed.publish(explainPayload(subject(), { live: true, ablationTable: final ? undefined : false }));
   refresh();
   const srv = await serveExplain(subject, { ...opts, feed });
   const every = opts.every ?? 10;
@@ -98,7 +99,7 @@ export async function startLiveVisualizer(subject: () => Explainable, opts: Serv
       await yieldToServer();
     },
     async serveForever() {
-      refresh();
+      refresh(true);
       feed.finish();
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
       await srv.close();

@@ -100,7 +100,7 @@ test("qkv inspect CHECKPOINT --prompt: every layer and head of a GPT checkpoint,
     assert.match(r.stdout, new RegExp(`next token after the input: ${JSON.stringify(JSON.stringify(chars[best])).slice(1, -1)}`));
     const bad = cli(["inspect", dir, "--prompt", "xyz"]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /not in the model's 9-character vocabulary/);
+    assert.match(bad.stderr, /not in the 9-character vocabulary/);
     assert.equal(cli(["inspect", dir]).status, 2, "--prompt is required");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -126,3 +126,34 @@ test("qkv party --serve: the live page's loss curve gains points and its attenti
     await browser.close();
   }
 });
+
+test("qkv train --serve: a GPT's live page gains loss points while it trains", async (t) => {
+  const browser = await launchBrowser(t);
+  if (!browser) return;
+  const out = mkdtempSync(join(tmpdir(), "qkv-train-serve-"));
+  const child = spawn(process.execPath, ["build/src/cli/main.js", "train", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "2",
+    "--steps", "5000", "--eval-every", "0", "--sample", "0", "--out", out, "--serve"], { stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => {
+        err += c.toString();
+        const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`qkv train exited with ${code} before printing a URL: ${err}`)));
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1300 } });
+    await openPage(page, url);
+    await page.waitForFunction(() => Number(document.getElementById("loss")?.dataset.points ?? 0) >= 2, undefined, { timeout: 30_000 });
+    const first = await page.$eval("#loss", (c) => Number((c as HTMLCanvasElement).dataset.points));
+    await page.waitForFunction((n) => Number(document.getElementById("loss")?.dataset.points ?? 0) > n + 5, first, { timeout: 30_000 });
+    assert.equal(await page.$$eval("#grid canvas", (cs) => cs.length), 2, "one layer of two heads in the model view");
+    await page.screenshot({ path: join(ARTIFACTS, "visualizer-train-live.png"), fullPage: true });
+  } finally {
+    child.kill("SIGINT");
+    await new Promise((r) => child.once("exit", r));
+    await browser.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+});

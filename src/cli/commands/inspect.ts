@@ -1,6 +1,6 @@
 // qkv inspect: attention of a trained model on a prompt, per layer and head, in the terminal
 // (heatmaps and the party view of one token), in the browser (--serve) or as one file (--html).
-import { GPT, gptConfig, noGrad, PartyTrainer, Rng, type GPTConfig } from "../../index.js";
+import { GPT, gptConfig, noGrad, PartyTrainer, Rng, tokenizerFromJSON, type GPTConfig, type TokenizerJSON } from "../../index.js";
 import { loadCheckpoint } from "../../node.js";
 import { labelHeads } from "../../explain/heads.js";
 import type { Explainable } from "../../explain/session.js";
@@ -43,39 +43,22 @@ Options:
 Colour: truecolor when COLORTERM=truecolor, else 256 colours; plain text when NO_COLOR is set or
 stdout is not a terminal.`;
 
-type TokenizerJSON = { kind: "char"; chars: string[] } | { kind: "gpt2" };
-
-/** Encode and per-token display for the checkpoint's tokenizer (state.tokenizer, as qkv train writes it). */
-async function tokenizerOf(json: TokenizerJSON | undefined): Promise<{ encode(s: string): number[]; show(id: number): string }> {
-  if (json?.kind === "char" && Array.isArray(json.chars)) {
-    const ids = new Map(json.chars.map((c, i) => [c, i]));
-    return {
-      encode: (s) => Array.from(s, (ch) => {
-        const id = ids.get(ch);
-        if (id === undefined) throw new UsageError(`${NAME}: the prompt has ${JSON.stringify(ch)}, which is not in the model's ${json.chars.length}-character vocabulary`);
-        return id;
-      }),
-      show: (id) => json.chars[id],
-    };
-  }
-  if (json?.kind === "gpt2") {
-    const bpe = (await import("gpt-tokenizer/encoding/r50k_base")) as { encode(s: string): number[]; decode(ids: number[]): string };
-    return { encode: (s) => bpe.encode(s), show: (id) => bpe.decode([id]) };
-  }
-  throw new Error(`${NAME}: the checkpoint's state.tokenizer is ${JSON.stringify(json)}; expected {kind: "char", chars} or {kind: "gpt2"}`);
-}
-
 /** A GPT checkpoint on a prompt, as something to explain. */
 async function checkpointExplainable(dir: string, prompt: string): Promise<Explainable> {
   const ckpt = await loadCheckpoint(dir);
   const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
   model.loadStateDict(ckpt.model);
   model.eval();
-  const tok = await tokenizerOf(ckpt.state.tokenizer as TokenizerJSON | undefined);
-  const ids = tok.encode(prompt);
+  const tok = await tokenizerFromJSON(ckpt.state.tokenizer as TokenizerJSON);
+  let ids: number[];
+  try {
+    ids = tok.encode(prompt);
+  } catch (err) {
+    throw new UsageError(`${NAME}: ${(err as Error).message}`); // a prompt the model cannot read
+  }
   if (ids.length === 0) throw new UsageError(`${NAME}: --prompt must not be empty`);
   if (ids.length > model.config.contextLength) throw new UsageError(`${NAME}: the prompt is ${ids.length} tokens; the model's context is ${model.config.contextLength}`);
-  return gptExplainable(model, ids, tok.show, `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
+  return gptExplainable(model, ids, (id) => tok.decode([id]), `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
 }
 
 export const inspect: Command = {
