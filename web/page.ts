@@ -9,7 +9,7 @@ interface LayerData {
   entropy: number[]; roles: string[];
 }
 interface Payload {
-  version: 1; title: string; tokens: string[]; queryTokens: string[]; layers: LayerData[];
+  version: 1; title: string; tokens: string[]; queryTokens: string[]; details: string[] | null; layers: LayerData[];
   rollout: Encoded | null; flow: Encoded | null;
   ablation: { loss: number; heads: { layer: number; head: number; dLoss: number; maxAbsDLogit: number }[] } | null;
   focus: number; notes: string[]; live: boolean;
@@ -159,10 +159,12 @@ function renderHeadView(): void {
   $("headview-caption").textContent = `queries ${t0}..${t1 - 1} of ${l.T}, keys ${s0}..${s1 - 1} of ${l.S}; point at a query on the left`;
 }
 
+/** A vector as coloured cells (red +, blue -); the first 16 dimensions, the rest summarised by a title. */
 function vecCells(v: Float32Array, off: number, n: number, scale: number): string {
   let s = "";
-  for (let i = 0; i < Math.min(n, 32); i++) s += `<i style="background:${diverging(v[off + i] / scale)}"></i>`;
-  return `<span class="vec">${s}</span>`;
+  for (let i = 0; i < Math.min(n, 16); i++) s += `<i style="background:${diverging(v[off + i] / scale)}"></i>`;
+  const all = Array.from(v.subarray(off, off + n), (x) => x.toFixed(2)).join(" ");
+  return `<span class="vec" title="${n} dims: ${all}">${s}${n > 16 ? "…" : ""}</span>`;
 }
 
 /** The party view: the pointed query's question, every guest's badge, match score, share and story. */
@@ -184,7 +186,7 @@ function renderParty(): void {
   });
   const takeSum = takes.reduce((a, b) => a + b, 0) || 1;
   let html = `<p class="question" data-testid="party-question">Question from <b>${esc(p.queryTokens[t])}</b> (query ${t}, ${esc(l.name)}, head ${h})${q ? ` ${vecCells(q, (h * l.T + t) * l.D, l.D, qs)}` : ""}</p>`;
-  html += `<table><thead><tr><th>guest</th>${k ? "<th>badge (key)</th>" : ""}${sc ? "<th>match score</th>" : ""}<th>share of attention</th>${v ? "<th>story (value)</th><th>takes home</th>" : ""}</tr></thead><tbody>`;
+  html += `<table><thead><tr><th>guest</th>${k ? "<th>badge (key)</th>" : ""}${sc ? "<th>match score</th>" : ""}<th>share of attention</th>${v ? "<th>story (value)</th><th>takes home</th>" : ""}${p.details ? "<th>story</th>" : ""}</tr></thead><tbody>`;
   shown.forEach((s, i) => {
     const sh = share(s);
     const masked = m ? m[row + s] === 0 : false;
@@ -194,6 +196,7 @@ function renderParty(): void {
     if (sc) html += `<td class="num">${masked ? "masked" : sc[row + s].toFixed(2)}</td>`;
     html += `<td><span class="bar" style="width:${Math.round(sh * 160)}px"></span> ${(sh * 100).toFixed(1)}%</td>`;
     if (v) html += `<td>${vecCells(v, (h * l.S + s) * l.Dv, l.Dv, vs)}</td><td class="num">${((takes[i] / takeSum) * 100).toFixed(1)}%</td>`;
+    if (p.details) html += `<td class="detail">${esc(p.details[s] ?? "")}</td>`;
     html += "</tr>";
   });
   html += "</tbody></table>";

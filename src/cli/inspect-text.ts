@@ -81,7 +81,7 @@ const vec = (v: ArrayLike<number>, off: number, n: number, show = 6) =>
  * match score q·k/sqrt(D), the share of attention each guest gets, and the share of the heard
  * vector (the weighted values) each guest's story makes up.
  */
-export function formatPartyView(layer: LayerTrace, head: number, t: number, tokens: readonly string[], queryTokens: readonly string[], mode: ColorMode, opts: { maxGuests?: number } = {}): string {
+export function formatPartyView(layer: LayerTrace, head: number, t: number, tokens: readonly string[], queryTokens: readonly string[], mode: ColorMode, opts: { maxGuests?: number; details?: readonly string[] } = {}): string {
   const { H, G, T, S, D, Dv } = layer;
   const kvHead = Math.floor(head / (H / G));
   const row = (head * T + t) * S;
@@ -104,7 +104,7 @@ export function formatPartyView(layer: LayerTrace, head: number, t: number, toke
     const share = w[row + s];
     const bar = mode === "none" ? barText(share, 20) : fg(mode, heat(share), barText(share, 20));
     const name = i === 0 ? bold(mode, tokenLabel(tokens[s], nw)) : tokenLabel(tokens[s], nw);
-    lines.push(`${i === 0 ? "▶" : " "} ${name}  ${vec(layer.k.values, (kvHead * S + s) * D, D, 5).padEnd(43)} ${sc[row + s].toFixed(2).padStart(7)}  ${bar} ${(100 * share).toFixed(1).padStart(5)}%  ${(100 * take[s] / takeSum).toFixed(1).padStart(5)}%`);
+    lines.push(`${i === 0 ? "▶" : " "} ${name}  ${vec(layer.k.values, (kvHead * S + s) * D, D, 5).padEnd(43)} ${sc[row + s].toFixed(2).padStart(7)}  ${bar} ${(100 * share).toFixed(1).padStart(5)}%  ${(100 * take[s] / takeSum).toFixed(1).padStart(5)}%${opts.details?.[s] ? dim(mode, `  ${opts.details[s]}`) : ""}`);
   });
   if (order.length > shown.length) lines.push(dim(mode, `  … ${order.length - shown.length} more guests with smaller shares`));
   if (order.length < S) lines.push(dim(mode, `  ${S - order.length} keys masked (not visible to this query)`));

@@ -16,6 +16,7 @@ export function partyExplainable(trainer: PartyTrainer, seed = 0): Explainable &
     asker, target,
     title: `qkv party: ${asker} asks about ${target} (step ${trainer.step})`,
     tokens: names,
+    details: stories,
     queryTokens: [`${asker} asks: what is ${target}'s story?`],
     focus: 0,
     run: () => {

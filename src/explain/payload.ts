@@ -35,6 +35,8 @@ export interface ExplainPayload {
   /** Key-side labels (S), and query-side labels (T): the same list for self-attention. */
   tokens: string[];
   queryTokens: string[];
+  /** A line per key token (a guest's story), or null. */
+  details: string[] | null;
   layers: LayerPayload[];
   rollout: Encoded | null; // (T, T)
   flow: Encoded | null; // (T, T)
@@ -51,6 +53,7 @@ export interface PayloadOptions {
   title?: string;
   tokens: readonly string[];
   queryTokens?: readonly string[];
+  details?: readonly string[];
   /** Token ids (or strings) for head labels; defaults to the labels. */
   ids?: readonly (number | string)[];
   batch?: number;
@@ -147,6 +150,7 @@ export function buildPayload(layers: readonly LayerTrace[], opts: PayloadOptions
     title: opts.title ?? "qkv attention",
     tokens: [...opts.tokens],
     queryTokens,
+    details: opts.details ? [...opts.details] : null,
     layers: out,
     rollout: selfAttention && T <= (opts.rolloutLimit ?? 512) ? (quantize ? encodeU8 : encodeF32)(attentionRollout(layers, { batch: b }), [T, T]) : null,
     flow: selfAttention && T <= (opts.flowLimit ?? 24) ? encodeF32(attentionFlow(layers, { batch: b }), [T, T]) : null,

@@ -12,6 +12,8 @@ export interface Explainable {
   /** Key-side labels (S); query-side labels (T) when they differ (cross-attention). */
   tokens: readonly string[];
   queryTokens?: readonly string[];
+  /** A line per key token shown beside it in the party view (a guest's story, say). */
+  details?: readonly string[];
   /** Token ids for head labels (same-token and induction need ids, not display strings). */
   ids?: readonly (number | string)[];
   /** The query row to open on. */
@@ -48,7 +50,7 @@ export function explainPayload(subject: Explainable, opts: ExplainOptions = {}):
     if (ablate.length) notes.push(`ablated: ${ablate.map((r) => `layer ${r.layer} head ${r.head}`).join(", ")}${table ? ` (intact loss ${table.loss.toFixed(4)})` : ""}`);
     if (target) notes.push(`gradient maps: d(${target.label}) / d(attention weights)`);
     return buildPayload(layers, {
-      title: subject.title, tokens: subject.tokens, queryTokens: subject.queryTokens, ids: subject.ids,
+      title: subject.title, tokens: subject.tokens, queryTokens: subject.queryTokens, details: subject.details, ids: subject.ids,
       focus: subject.focus, notes, live: opts.live, ablation: table,
       detailLimit: opts.detailLimit, quantizeAbove: opts.quantizeAbove, flowLimit: opts.flowLimit, rolloutLimit: opts.rolloutLimit,
     });

@@ -106,7 +106,7 @@ export const inspect: Command = {
         const label = labels.find((x) => x.layer === l.index && x.head === h);
         out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, label }), "");
         if (target) out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, gradient: true }), "");
-        out.push(formatPartyView(l, h, token, subject.tokens, queryTokens, mode), "");
+        out.push(formatPartyView(l, h, token, subject.tokens, queryTokens, mode, { details: subject.details }), "");
       }
     }
     // a closed pipe (qkv inspect ... | head) ends the output quietly
