@@ -2,12 +2,12 @@
 // The qkv command: dispatches to one module per command in ./commands.
 import { UsageError, type Command } from "./args.js";
 import { party } from "./commands/party.js";
-import { inspect } from "./commands/inspect.js";
 import { resume } from "./commands/resume.js";
 import { sample } from "./commands/sample.js";
 import { train } from "./commands/train.js";
 import { convertCommand } from "./commands/convert.js";
 import { exportOnnx } from "./commands/export-onnx.js";
+import { inspect } from "./commands/inspect.js";
 
 const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx, inspect];
 

@@ -69,8 +69,7 @@ export class ProgressBar {
       const t = this.#now();
       if (t - this.#lastDraw < 80 && current < this.total) return;
       this.#lastDraw = t;
-      const columns = this.#stream.columns ?? 100;
-      this.#stream.write(`\r\x1b[2K${truncate(this.render(current, fields), columns - 1)}`);
+      this.#stream.write(`\r\x1b[2K${truncate(this.render(current, fields), this.#columns() - 1)}`);
     } else if (current >= this.#nextLine) {
       this.#stream.write(this.render(current, fields) + "\n");
       this.#lastPrinted = current;
@@ -81,9 +80,15 @@ export class ProgressBar {
   /** Draws the final state and ends the line. */
   finish(current: number, fields: Record<string, string> = {}): void {
     if (this.#finished || this.mode === "silent") return;
-    if (this.mode === "tty") this.#stream.write(`\r\x1b[2K${truncate(this.render(current, fields), (this.#stream.columns ?? 100) - 1)}\n`);
+    if (this.mode === "tty") this.#stream.write(`\r\x1b[2K${truncate(this.render(current, fields), this.#columns() - 1)}\n`);
     else if (current !== this.#lastPrinted) this.#stream.write(this.render(current, fields) + "\n");
     this.#finished = true;
+  }
+
+  // a pseudo-terminal may report 0 columns (script(1), some CI runners): assume 100 then
+  #columns(): number {
+    const c = this.#stream.columns;
+    return typeof c === "number" && c >= 20 ? c : 100;
   }
 }
 

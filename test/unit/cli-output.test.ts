@@ -74,6 +74,15 @@ test("ProgressBar tty mode redraws in place; silent mode writes nothing", () => 
   bar.finish(10);
   assert.ok(chunks.every((c) => c.startsWith("\r\x1b[2K")));
   assert.ok(chunks.at(-1)?.endsWith("\n"));
+  // a pty that reports 0 columns (script(1)) still gets the figures, not a lone ellipsis
+  const zero = sink();
+  Object.assign(zero.stream, { columns: 0 });
+  new ProgressBar({ total: 10, stream: zero.stream, mode: "tty", label: "train" }).finish(10, { loss: "0.5" });
+  assert.match(zero.chunks[0], /10\/10 100%  loss 0\.5/);
+  const narrow = sink();
+  Object.assign(narrow.stream, { columns: 30 });
+  new ProgressBar({ total: 10, stream: narrow.stream, mode: "tty" }).finish(10);
+  assert.equal([...narrow.chunks[0].replace("\r\x1b[2K", "").trimEnd()].length, 29, "cut to the terminal width");
   const quiet = sink();
   const silent = new ProgressBar({ total: 10, stream: quiet.stream, mode: "silent" });
   silent.update(5);
