@@ -99,7 +99,7 @@ test("--html export of the trained party works from disk: same party view, no se
 test("qkv party --serve: the live page's loss curve gains points and its attention maps refresh", async (t) => {
   const browser = await launchBrowser(t);
   if (!browser) return;
-  const child = spawn(process.execPath, ["build/src/cli/main.js", "party", "--serve", "--steps", "400", "--guests", "6", "--show", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["build/src/cli/main.js", "party", "--serve", "--steps", "1000", "--guests", "6", "--show", "0"], { stdio: ["ignore", "ignore", "pipe"] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let err = "";
@@ -155,5 +155,21 @@ test("qkv train --serve: a GPT's live page gains loss points while it trains", a
     await new Promise((r) => child.once("exit", r));
     await browser.close();
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("without Chromium the browser tests fail under CI=true and skip loudly otherwise", async () => {
+  const ci = process.env.CI;
+  const skipped: string[] = [];
+  const t = { skip: (why?: string) => void skipped.push(why ?? "") };
+  try {
+    process.env.CI = "true";
+    await assert.rejects(launchBrowser(t, "/nonexistent/chromium"), /CI=true, so this is a failure/);
+    delete process.env.CI;
+    assert.equal(await launchBrowser(t, "/nonexistent/chromium"), null);
+    assert.deepEqual(skipped, ["browser test needs Chromium at /nonexistent/chromium (apt-get install -y chromium)"]);
+  } finally {
+    if (ci === undefined) delete process.env.CI;
+    else process.env.CI = ci;
   }
 });
