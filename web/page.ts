@@ -2,7 +2,7 @@
 // `qkv party --serve`, `qkv train --serve` and `--html FILE`. It draws what the payload holds
 // (src/explain/payload.ts); it runs no model. Canvas everywhere, so thousands of tokens stay smooth.
 
-interface Encoded { dtype: "f32" | "u8"; shape: number[]; b64: string }
+interface Encoded { dtype: "f32" | "u8"; sqrt?: boolean; shape: number[]; b64: string }
 interface LayerData {
   name: string; H: number; T: number; S: number; D: number; Dv: number;
   weights: Encoded; q?: Encoded; k?: Encoded; v?: Encoded; scores?: Encoded; mask?: Encoded; headOutput?: Encoded; grad?: Encoded;
@@ -41,7 +41,7 @@ function decode(e: Encoded): Arr {
   let a = qkv.cache.get(e);
   if (a) return a;
   const bytes = fromBase64(e.b64);
-  a = e.dtype === "f32" ? { data: new Float32Array(bytes.buffer, 0, bytes.length / 4), scale: 1 } : { data: bytes, scale: 1 / 255 };
+  a = e.dtype === "f32" ? { data: new Float32Array(bytes.buffer, 0, bytes.length / 4), scale: 1 } : { data: bytes, scale: 1 / 255, sq: e.sqrt === true };
   qkv.cache.set(e, a);
   return a;
 }
@@ -57,7 +57,7 @@ function mapOf(l: LayerData): Arr {
   const w = decode(l.weights), g = f32(l.grad), n = l.T * l.S, out = new Float32Array(l.H * n);
   for (let h = 0; h < l.H; h++) {
     let m = 1e-30;
-    for (let i = h * n; i < (h + 1) * n; i++) m = Math.max(m, (out[i] = Math.abs(g[i] * w.data[i] * w.scale)));
+    for (let i = h * n; i < (h + 1) * n; i++) m = Math.max(m, (out[i] = Math.abs(g[i] * val(w, i))));
     for (let i = h * n; i < (h + 1) * n; i++) out[i] /= m;
   }
   a = { data: out, scale: 1 };
@@ -116,7 +116,7 @@ function renderHeatmap(): void {
 /** Head view: queries on the left, keys on the right, a line per pair with opacity = weight. */
 function renderHeadView(): void {
   const l = L(), p = P(), c = $<HTMLCanvasElement>("headview");
-  const { data: w, scale: ws } = decode(l.weights), base = qkv.head * l.T * l.S;
+  const wa = decode(l.weights), base = qkv.head * l.T * l.S;
   const win = 60; // tokens shown per side; long inputs show a window around the query
   const t0 = Math.max(0, Math.min(qkv.query - (win >> 1), l.T - win)), t1 = Math.min(l.T, t0 + win);
   const rel = l.T === l.S ? t0 : 0;
@@ -133,8 +133,14 @@ function renderHeadView(): void {
     const y = (t - t0) * rowH + rowH / 2 + 4;
     const focus = t === qkv.query;
     const all = l.T * l.S <= 4096;
+    // long rows spread thin: the pointed row's lines are scaled to its own largest weight
+    let rowMax = 1;
+    if (focus && !all) {
+      rowMax = 1e-12;
+      for (let s = 0; s < l.S; s++) rowMax = Math.max(rowMax, val(wa, base + t * l.S + s));
+    }
     if (focus || all) for (let s = s0; s < s1; s++) {
-      const a = w[base + t * l.S + s] * ws;
+      const a = val(wa, base + t * l.S + s) / rowMax;
       if (a < 0.01) continue;
       ctx.strokeStyle = focus ? `rgba(230,120,20,${a})` : `rgba(70,110,200,${a * 0.5})`;
       ctx.lineWidth = focus ? 1 + 3 * a : 1;
@@ -150,7 +156,7 @@ function renderHeadView(): void {
   }
   ctx.textAlign = "left";
   for (let s = s0; s < s1; s++) {
-    const a = w[base + qkv.query * l.S + s] * ws;
+    const a = val(wa, base + qkv.query * l.S + s);
     ctx.fillStyle = color(a);
     ctx.fillRect(xr, (s - s0) * rowH + 5, 8, rowH - 2);
     ctx.fillStyle = "#222";
@@ -170,9 +176,9 @@ function vecCells(v: Float32Array, off: number, n: number, scale: number): strin
 /** The party view: the pointed query's question, every guest's badge, match score, share and story. */
 function renderParty(): void {
   const l = L(), p = P(), t = qkv.query, h = qkv.head;
-  const { data: wd, scale: ws } = decode(l.weights), row = (h * l.T + t) * l.S;
-  const w = wd.subarray(row, row + l.S).map((x) => x) as Float32Array | Uint8Array;
-  const share = (s: number) => w[s] * ws;
+  const wa = decode(l.weights), row = (h * l.T + t) * l.S;
+  const w = wa.data.subarray(row, row + l.S); // raw: sorts like the values
+  const share = (s: number) => val(wa, row + s);
   const order = Array.from({ length: l.S }, (_, s) => s).sort((a, b) => w[b] - w[a]);
   const shown = order.slice(0, 40);
   const q = l.q && f32(l.q), k = l.k && f32(l.k), v = l.v && f32(l.v), sc = l.scores && f32(l.scores), m = l.mask && f32(l.mask);
@@ -237,6 +243,7 @@ function renderAll(): void {
   ls.value = String(qkv.layer);
   hs.innerHTML = Array.from({ length: L().H }, (_, h) => `<option value="${h}">head ${h}</option>`).join("");
   hs.value = String(qkv.head);
+  $<HTMLSelectElement>("scale").value = heatScale;
   const ms = $<HTMLSelectElement>("map");
   ms.hidden = !p.layers.some((l) => l.grad);
   ms.value = qkv.map;
@@ -354,6 +361,10 @@ async function main(): Promise<void> {
     if (hit) pointAt(hit.i);
   });
   $("layer").addEventListener("change", (ev) => select(Number((ev.target as HTMLSelectElement).value), qkv.head));
+  $("scale").addEventListener("change", (ev) => {
+    heatScale = (ev.target as HTMLSelectElement).value as "linear" | "sqrt";
+    renderAll();
+  });
   $("map").addEventListener("change", (ev) => {
     qkv.map = (ev.target as HTMLSelectElement).value as "weights" | "grad";
     renderAll();
@@ -361,6 +372,8 @@ async function main(): Promise<void> {
   $("head").addEventListener("change", (ev) => select(qkv.layer, Number((ev.target as HTMLSelectElement).value)));
   const embedded = document.getElementById("qkv-data");
   const p = embedded ? (JSON.parse(embedded.textContent ?? "") as Payload) : ((await (await api("/api/trace")).json()) as Payload);
+  // long inputs spread attention thin (weights ~ 1/T): a square-root scale keeps it visible
+  heatScale = Math.max(...p.layers.map((l) => l.S)) > 64 ? "sqrt" : "linear";
   setPayload(p, true);
   $("live-section").hidden = !p.live;
   if (p.live && qkv.served) poll();

@@ -24,6 +24,10 @@ test("encodeF32 round-trips exactly; encodeU8 rounds to the nearest 1/255 and cl
   assert.deepEqual(Array.from(f32(encodeF32(xs, [6]).b64)), Array.from(Float32Array.from(xs)));
   const u = encodeU8([0, 1, 0.5, -1, 2, 0.998], [6]);
   assert.deepEqual(Array.from(Buffer.from(u.b64, "base64")), [0, 255, 128, 0, 255, 254]);
+  // sqrt encoding: round(sqrt(v) * 255); 1/2048 (a long-context weight) keeps 6 steps instead of 0
+  const r = encodeU8([0.25, 1 / 2048, 1], [3], { sqrt: true });
+  assert.equal(r.sqrt, true);
+  assert.deepEqual(Array.from(Buffer.from(r.b64, "base64")), [128, 6, 255]);
 });
 
 test("buildPayload: GQA key heads repeated per query head, weights per head, JSON safe in a script tag", () => {
