@@ -3,6 +3,7 @@
 // fused c_attn (C, 3C) splits along its last axis into W^Q, W^K, W^V. The LM head is tied to wte.
 // Pure bytes and objects; the file side lives in src/node/pretrained.ts.
 import { GPT, gptConfig, type GPTConfig } from "../nn/gpt.js";
+import { withoutInit } from "../nn/init.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Rng } from "../util/random.js";
 import { readSafetensorsHeader, readSafetensorsTensor, SafetensorsError, type SafetensorsHeader } from "./safetensors.js";
@@ -129,14 +130,14 @@ export function gpt2ConfigToHf(c: GPTConfig, extra: Record<string, unknown> = {}
   };
 }
 
-/** The model's parameters under GPT-2's names and shapes (c_attn concatenated), in file order. */
+/** The model's parameters under GPT-2's names and shapes (c_attn concatenated, the rest shared, not copied), in file order. */
 export function gpt2StateFromModel(model: GPT): Map<string, Tensor> {
   gpt2ConfigToHf(model.config);
   const state = model.stateDict();
   const out = new Map<string, Tensor>();
   for (const rule of gpt2NameRules(model.config.numLayers)) {
     const parts = rule.qkv.map((k) => state.get(k) as Tensor);
-    out.set(rule.hf, parts.length === 1 ? Tensor.fromArray(Float32Array.from(parts[0].values as Float32Array), parts[0].shape, "float32") : concatLast(parts));
+    out.set(rule.hf, parts.length === 1 ? parts[0] : concatLast(parts)); // single tensors share the model's storage
   }
   return out;
 }
@@ -190,7 +191,7 @@ export function fromPretrained(src: PretrainedSource): GPT {
     if (names.has(bare)) bad(`tensors ${JSON.stringify(names.get(bare))} and ${JSON.stringify(name)} both name ${bare}`);
     names.set(bare, name);
   }
-  const model = new GPT(config, { rng: new Rng(0) }); // every parameter is overwritten below
+  const model = withoutInit(() => new GPT(config, { rng: new Rng(0) })); // every parameter is overwritten below
   const params = new Map(model.namedParameters());
   const rules = gpt2NameRules(config.numLayers);
   const known = new Set(rules.map((r) => r.hf));

@@ -1,7 +1,8 @@
 // A qkv GPT as an ONNX model (opset 17, IR 8): input_ids int64 (batch, sequence) -> logits float32
 // (batch, sequence, V), both axes dynamic. Built from plain ONNX ops: Gather, Add, Mul, MatMul,
 // LayerNormalization, Split, Reshape, Transpose, Softmax, Tanh, Pow; the causal mask is
-// Trilu(ConstantOfShape((T, T), -inf), k=1), sized from Shape(input_ids) at run time.
+// Trilu(ConstantOfShape((T, S), -inf), k=P+1), sized from the inputs' shapes at run time.
+// Optionally with a KV cache (past_* inputs, present_* outputs) for decoding in onnxruntime.
 import type { GPT } from "../nn/gpt.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { ProtoMessage } from "./protobuf.js";
@@ -112,11 +113,21 @@ export function checkOnnxExportable(model: GPT): void {
   refuse(!c.bias, "bias is false (biases on every Linear and LayerNorm only)");
 }
 
+export interface OnnxExportOptions {
+  producerVersion?: string;
+  /**
+   * Adds a KV cache for decoding in onnxruntime: inputs past_key_l / past_value_l (batch, H, past, D)
+   * for each layer l (past may be 0), outputs present_key_l / present_value_l (batch, H, past + sequence, D);
+   * the new tokens sit at positions past..past+sequence-1 and see every cached position.
+   */
+  kvCache?: boolean;
+}
+
 /**
- * The GPT's forward pass (eval mode: no dropout, no cache) as ONNX model bytes.
+ * The GPT's forward pass (eval mode: no dropout) as ONNX model bytes.
  * Inputs: input_ids int64 (batch, sequence); outputs: logits float32 (batch, sequence, V).
  */
-export function exportGptOnnx(model: GPT, opts: { producerVersion?: string } = {}): Uint8Array {
+export function exportGptOnnx(model: GPT, opts: OnnxExportOptions = {}): Uint8Array {
   checkOnnxExportable(model);
   const c = model.config, C = c.modelDim, H = c.numHeads, D = C / H;
   const g = new GraphBuilder();
@@ -125,16 +136,21 @@ export function exportGptOnnx(model: GPT, opts: { producerVersion?: string } = {
     const t = p.get(name) as Tensor;
     return g.floats(name, t.values as Float32Array, t.shape);
   };
-  // positions 0..T-1 from the input's shape, so the sequence axis stays dynamic
+  const cached = opts.kvCache === true;
+  // positions P..P+T-1 (P cached positions, 0 without a cache) from the inputs' shapes, so the axes stay dynamic
+  const axes0 = g.int64s("axes_0", [0]), one = g.int64s("int_1", [1], []);
   const T1 = g.$("Shape", ["input_ids"], [{ name: "start", i: 1 }, { name: "end", i: 2 }]); // (1,)
-  const T = g.$("Squeeze", [T1, g.int64s("axes_0", [0])]); // ()
-  const pos = g.$("Range", [g.int64s("int_0", [0], []), T, g.int64s("int_1", [1], [])]); // (T,)
+  const T = g.$("Squeeze", [T1, axes0]); // ()
+  const P1 = cached ? g.$("Shape", ["past_key_0"], [{ name: "start", i: 2 }, { name: "end", i: 3 }]) : null; // (1,)
+  const P = P1 ? g.$("Squeeze", [P1, axes0]) : g.int64s("int_0", [0], []); // ()
+  const pos = g.$("Range", [P, P1 ? g.$("Add", [P, T]) : T, one]); // (T,)
   const wte = param("tokenEmbedding.weight");
   let x = g.$("Add", [g.$("Gather", [wte, "input_ids"]), g.$("Gather", [param("positionEmbedding.weight"), pos])]); // (B, T, C)
-  // additive causal mask: -inf above the diagonal, 0 elsewhere
+  // additive bottom-right causal mask (T, S), S = P + T: query t sees key s iff s <= t + P; -inf elsewhere
   const minusInf = new ProtoMessage().int(1, 1).int(2, FLOAT).bytes(9, floatBytes(Float32Array.of(-Infinity)));
-  const square = g.$("ConstantOfShape", [g.$("Concat", [T1, T1], [{ name: "axis", i: 0 }])], [{ name: "value", t: minusInf }]); // (T, T)
-  const mask = g.$("Trilu", [square, g.int64s("int_1_k", [1], [])], [{ name: "upper", i: 1 }], "causal_mask"); // (T, T)
+  const S1 = P1 ? g.$("Add", [P1, T1]) : T1;
+  const full = g.$("ConstantOfShape", [g.$("Concat", [T1, S1], [{ name: "axis", i: 0 }])], [{ name: "value", t: minusInf }]); // (T, S)
+  const mask = g.$("Trilu", [full, g.$("Add", [P, one])], [{ name: "upper", i: 1 }], "causal_mask"); // keeps -inf where s >= t + P + 1
   const splitSizes = g.int64s("split_qkv", [C, C, C]);
   const headShape = g.int64s("shape_heads", [0, 0, H, D]), mergedShape = g.int64s("shape_merged", [0, 0, C]);
   const scale = g.scalar(1 / Math.sqrt(D));
@@ -149,9 +165,15 @@ export function exportGptOnnx(model: GPT, opts: { producerVersion?: string } = {
     const bqkv = g.floats(`${b}.attn.wQKV.bias`, catLast(["wQ", "wK", "wV"].map((n) => p.get(`${b}.attn.${n}.bias`) as Tensor), 1), [3 * C]);
     const [q, k, v] = g.op("Split", [g.$("Add", [g.$("MatMul", [h, wqkv]), bqkv]), splitSizes], [{ name: "axis", i: -1 }], 3); // 3 x (B, T, C)
     const heads = (y: string, perm: number[]) => g.$("Transpose", [g.$("Reshape", [y, headShape])], [{ name: "perm", ints: perm }]);
-    const scores = g.$("Mul", [g.$("MatMul", [heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])]), scale]); // (B, H, T, D) @ (B, H, D, T)
-    const probs = g.$("Softmax", [g.$("Add", [scores, mask])], [{ name: "axis", i: -1 }]); // (B, H, T, T)
-    const att = g.$("MatMul", [probs, heads(v, [0, 2, 1, 3])]); // (B, H, T, D)
+    let kh = heads(k, [0, 2, 1, 3]), vh = heads(v, [0, 2, 1, 3]); // (B, H, T, D)
+    if (cached) {
+      kh = g.$("Concat", [`past_key_${l}`, kh], [{ name: "axis", i: 2 }], `present_key_${l}`); // (B, H, S, D)
+      vh = g.$("Concat", [`past_value_${l}`, vh], [{ name: "axis", i: 2 }], `present_value_${l}`);
+    }
+    const kT = g.$("Transpose", [kh], [{ name: "perm", ints: [0, 1, 3, 2] }]); // (B, H, D, S)
+    const scores = g.$("Mul", [g.$("MatMul", [heads(q, [0, 2, 1, 3]), kT]), scale]); // (B, H, T, S)
+    const probs = g.$("Softmax", [g.$("Add", [scores, mask])], [{ name: "axis", i: -1 }]); // (B, H, T, S)
+    const att = g.$("MatMul", [probs, vh]); // (B, H, T, D)
     const merged = g.$("Reshape", [g.$("Transpose", [att], [{ name: "perm", ints: [0, 2, 1, 3] }]), mergedShape]); // (B, T, C)
     x = g.$("Add", [x, linear(merged, `${b}.attn.wO`)]);
     // MLP with GPT-2's tanh GELU: 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3)))
@@ -168,7 +190,10 @@ export function exportGptOnnx(model: GPT, opts: { producerVersion?: string } = {
   graph.string(2, "qkv_gpt");
   for (const t of g.initializers) graph.message(5, t);
   graph.message(11, valueInfo("input_ids", INT64, ["batch", "sequence"]));
+  const layers = cached ? Array.from({ length: c.numLayers }, (_, l) => l) : [];
+  for (const l of layers) for (const kind of ["key", "value"]) graph.message(11, valueInfo(`past_${kind}_${l}`, FLOAT, ["batch", H, "past", D]));
   graph.message(12, valueInfo("logits", FLOAT, ["batch", "sequence", c.vocabSize]));
+  for (const l of layers) for (const kind of ["key", "value"]) graph.message(12, valueInfo(`present_${kind}_${l}`, FLOAT, ["batch", H, "total", D]));
   const modelProto = new ProtoMessage()
     .int(1, IR_VERSION)
     .string(2, "qkv")

@@ -15,7 +15,7 @@ import { Rng } from "../util/random.js";
 import { sampleLogits, type SamplingOptions } from "../util/sampling.js";
 import { MultiHeadAttention } from "./attention.js";
 import { Embedding } from "./embedding.js";
-import { initRng } from "./init.js";
+import { initRng, isInitSkipped } from "./init.js";
 import { KVCache } from "./kv-cache.js";
 import { LayerNorm } from "./layer-norm.js";
 import { Linear } from "./linear.js";
@@ -181,6 +181,7 @@ export class GPT extends Module {
 
   /** nanoGPT's _init_weights: Linear N(0, 0.02) and zero bias; residual projections N(0, 0.02 / sqrt(2L)). */
   #initWeights(rng: Rng): void {
+    if (isInitSkipped()) return;
     const residualStd = 0.02 / Math.sqrt(2 * this.config.numLayers);
     for (const block of this.blocks) {
       for (const lin of [block.attn.wQ, block.attn.wK, block.attn.wV, block.attn.wO, block.mlp.fc, block.mlp.proj]) {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fromPretrained, Gpt2FormatError, gpt2ConfigToHf, gpt2StateFromModel, type Gpt2TensorSource } from "../io/gpt2.js";
 import { decodeSafetensorsEntry, MAX_HEADER_BYTES, readSafetensorsHeader, SafetensorsError, serializeSafetensors, type SafetensorsEntry } from "../io/safetensors.js";
 import { GPT, gptConfig, type GPTConfig } from "../nn/gpt.js";
+import { withoutInit } from "../nn/init.js";
 import { Rng } from "../util/random.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { writeFileAtomic } from "./atomic-write.js";
@@ -126,7 +127,7 @@ export async function loadGpt(path: string): Promise<LoadedGpt> {
     return { model, tokenizer, format: "huggingface", dir: path };
   }
   const ckpt = await loadCheckpoint(path);
-  const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
-  model.loadStateDict(ckpt.model);
+  const model = withoutInit(() => new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) }));
+  model.loadStateDict(ckpt.model); // sets every parameter
   return { model: model.eval(), tokenizer: ckpt.state.tokenizer ?? null, format: "qkv", dir: ckpt.dir };
 }

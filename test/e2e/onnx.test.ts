@@ -80,6 +80,49 @@ test("export-onnx of the gpt2-tiny Hugging Face directory reproduces transformer
   assertClose(got.data as Float32Array, expected.logits.data, { rtol: 1e-4, atol: 1e-5 }, "gpt2-tiny logits");
 });
 
+test("export-onnx --kv-cache: prefill then cached decoding in onnxruntime matches qkv's full forward and greedy generate", async () => {
+  const cfg = { vocabSize: 41, contextLength: 24, numLayers: 2, numHeads: 2, modelDim: 16 };
+  const model = new GPT(cfg, { rng: new Rng(21) }).eval();
+  const session = await ort.InferenceSession.create(exportGptOnnx(model, { kvCache: true }));
+  const [H, D] = [2, 8];
+  const B = 2, ids = randomIds(B, 9, cfg.vocabSize, 5);
+  const want = model.forward(Tensor.fromArray(ids, [B, 9], "int32")).values; // (B, 9, V)
+  let past: Record<string, ort.Tensor> = {};
+  for (let l = 0; l < 2; l++) for (const kind of ["key", "value"]) past[`past_${kind}_${l}`] = new ort.Tensor("float32", new Float32Array(0), [B, H, 0, D]);
+  // feed 6 tokens, then 2, then 1: each call's logits are the full forward's rows at those positions
+  let start = 0;
+  for (const n of [6, 2, 1]) {
+    const chunk = Int32Array.from({ length: B * n }, (_, i) => ids[Math.floor(i / n) * 9 + start + (i % n)]);
+    const out = await session.run({ input_ids: new ort.Tensor("int64", BigInt64Array.from(chunk, (v) => BigInt(v)), [B, n]), ...past });
+    const rows = Float32Array.from({ length: B * n * cfg.vocabSize }, (_, i) => {
+      const b = Math.floor(i / (n * cfg.vocabSize)), r = i % (n * cfg.vocabSize);
+      return want[b * 9 * cfg.vocabSize + start * cfg.vocabSize + r];
+    });
+    assertClose(out.logits.data as Float32Array, rows, { rtol: 1e-4, atol: 1e-4 }, `positions ${start}..${start + n - 1}`);
+    assert.deepEqual(out.present_key_0.dims, [B, H, start + n, D]);
+    past = {};
+    for (let l = 0; l < 2; l++) for (const kind of ["key", "value"]) past[`past_${kind}_${l}`] = out[`present_${kind}_${l}`];
+    start += n;
+  }
+  // greedy decoding with the cache in onnxruntime = qkv's generate
+  const prompt = [3, 14, 15, 9];
+  const mine = [...model.generate(prompt, { maxNewTokens: 8, temperature: 0 })];
+  const theirs: number[] = [];
+  let feed = prompt;
+  past = {};
+  for (let l = 0; l < 2; l++) for (const kind of ["key", "value"]) past[`past_${kind}_${l}`] = new ort.Tensor("float32", new Float32Array(0), [1, H, 0, D]);
+  for (let i = 0; i < 8; i++) {
+    const out = await session.run({ input_ids: new ort.Tensor("int64", BigInt64Array.from(feed, (v) => BigInt(v)), [1, feed.length]), ...past });
+    const logits = (out.logits.data as Float32Array).subarray((feed.length - 1) * cfg.vocabSize);
+    let best = 0;
+    for (let j = 1; j < cfg.vocabSize; j++) if (logits[j] > logits[best]) best = j;
+    theirs.push(best);
+    feed = [best];
+    for (let l = 0; l < 2; l++) for (const kind of ["key", "value"]) past[`past_${kind}_${l}`] = out[`present_${kind}_${l}`];
+  }
+  assert.deepEqual(theirs, mine);
+});
+
 test("exportGptOnnx refuses what its graph cannot express; export-onnx without --out is a usage error", () => {
   assert.throws(() => exportGptOnnx(new GPT({ vocabSize: 11, contextLength: 8, numLayers: 1, numHeads: 2, modelDim: 8, positional: "alibi" }, { rng: new Rng(1) })), /exportGptOnnx: .*positional is 'alibi'/);
   assert.throws(() => exportGptOnnx(new GPT({ vocabSize: 11, contextLength: 8, numLayers: 1, numHeads: 2, modelDim: 8, bias: false }, { rng: new Rng(1) })), /bias is false/);

@@ -9,6 +9,7 @@ import { convert } from "../../src/cli/commands/convert.js";
 import { fromPretrained, gpt2ConfigFromHf, GPT2_NAME_TABLE } from "../../src/io/gpt2.js";
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "../../src/io/safetensors.js";
 import { GPT } from "../../src/nn/gpt.js";
+import { withoutInit } from "../../src/nn/init.js";
 import { loadCheckpoint, loadPretrained, saveCheckpoint, saveHfGpt2 } from "../../src/node.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { Rng } from "../../src/util/random.js";
@@ -202,4 +203,18 @@ test("loadPretrained: a truncated model.safetensors is refused with its path bef
   });
   const short = variant("short", { rawWeights: fixtureBytes.subarray(0, 5) });
   await assert.rejects(loadPretrained(short), /short\/model\.safetensors is not a valid safetensors file: .*shorter than the 8-byte header/);
+});
+
+test("withoutInit: a GPT built inside has zero weights (LayerNorm scales 1); random init resumes after, also after a throw", () => {
+  const zeroed = withoutInit(() => new GPT(TINY, { rng: new Rng(1) }));
+  for (const [name, p] of zeroed.namedParameters()) {
+    const want = /ln\w*\.weight|lnFinal\.weight/.test(name) ? 1 : 0;
+    assert.ok(p.values.every((v) => v === want), name);
+  }
+  assert.throws(() => withoutInit(() => {
+    throw new Error("boom");
+  }), /boom/);
+  const drawn = new GPT(TINY, { rng: new Rng(1) });
+  assert.ok(drawn.tokenEmbedding.weight.values.some((v) => v !== 0));
+  assert.deepEqual(drawn.blocks[0].attn.wQ.weight.values, new GPT(TINY, { rng: new Rng(1) }).blocks[0].attn.wQ.weight.values);
 });

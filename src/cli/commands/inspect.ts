@@ -1,7 +1,7 @@
 // qkv inspect: attention of a trained model on a prompt, per layer and head, in the terminal
 // (heatmaps and the party view of one token), in the browser (--serve) or as one file (--html).
-import { GPT, gptConfig, noGrad, PartyTrainer, Rng, tokenizerFromJSON, type GPTConfig, type TokenizerJSON } from "../../index.js";
-import { loadCheckpoint } from "../../node.js";
+import { noGrad, PartyTrainer, tokenizerFromJSON, type TokenizerJSON } from "../../index.js";
+import { loadGpt } from "../../node.js";
 import { labelHeads } from "../../explain/heads.js";
 import type { Explainable } from "../../explain/session.js";
 import { traceAttention } from "../../explain/trace.js";
@@ -21,8 +21,9 @@ weights (rows: queries, columns: keys) and the party view of one token: its ques
 guest's badge (k) with its match score, the share of attention each guest gets, and the share of
 what it hears that each guest's story (v) makes up.
 
-CHECKPOINT is a directory written by qkv train (the newest step is used). --party instead trains
-the model of qkv party for --steps steps and inspects one fresh party.
+CHECKPOINT is a directory written by qkv train (the newest step is used) or a Hugging Face GPT-2
+directory (config.json + model.safetensors, e.g. the published 124M gpt2, with GPT-2's BPE).
+--party instead trains the model of qkv party for --steps steps and inspects one fresh party.
 
 Options:
   --prompt TEXT     the input text (required with CHECKPOINT)
@@ -45,11 +46,10 @@ stdout is not a terminal.`;
 
 /** A GPT checkpoint on a prompt, as something to explain. */
 async function checkpointExplainable(dir: string, prompt: string): Promise<Explainable> {
-  const ckpt = await loadCheckpoint(dir);
-  const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
-  model.loadStateDict(ckpt.model);
-  model.eval();
-  const tok = await tokenizerFromJSON(ckpt.state.tokenizer as TokenizerJSON);
+  const loaded = await loadGpt(dir); // a qkv checkpoint or a Hugging Face GPT-2 directory, in eval mode
+  const model = loaded.model;
+  if (loaded.tokenizer === null) throw new Error(`${NAME}: ${dir} names no tokenizer, so the prompt cannot be encoded`);
+  const tok = await tokenizerFromJSON(loaded.tokenizer as TokenizerJSON);
   let ids: number[];
   try {
     ids = tok.encode(prompt);
@@ -58,7 +58,7 @@ async function checkpointExplainable(dir: string, prompt: string): Promise<Expla
   }
   if (ids.length === 0) throw new UsageError(`${NAME}: --prompt must not be empty`);
   if (ids.length > model.config.contextLength) throw new UsageError(`${NAME}: the prompt is ${ids.length} tokens; the model's context is ${model.config.contextLength}`);
-  return gptExplainable(model, ids, (id) => tok.decode([id]), `${ckpt.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
+  return gptExplainable(model, ids, (id) => tok.decode([id]), `${loaded.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
 }
 
 export const inspect: Command = {

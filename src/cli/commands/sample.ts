@@ -1,7 +1,7 @@
 // qkv sample DIR: stream text from a trained checkpoint, one token at a time, with the KV cache.
 import { CharTokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from "../../data/tokenizer.js";
 import { GPT, gptConfig, type GenerateOptions, type GPTConfig } from "../../nn/gpt.js";
-import { loadCheckpoint } from "../../node.js";
+import { isHfGpt2Dir, loadCheckpoint, loadGpt } from "../../node.js";
 import { Rng } from "../../util/random.js";
 import { numberFlag, parseFlags, UsageError, type Command } from "../args.js";
 import { useBackend } from "../backend-flag.js";
@@ -9,7 +9,8 @@ import { useBackend } from "../backend-flag.js";
 const usage = `Usage: qkv sample DIR [options]
 
 Streams text from the model in checkpoint DIR (a run folder, meaning its latest checkpoint, or one
-checkpoint folder), decoding one token at a time with the KV cache.
+checkpoint folder), decoding one token at a time with the KV cache. DIR may also be a Hugging Face
+GPT-2 directory (config.json + model.safetensors, e.g. the published 124M gpt2), with GPT-2's BPE.
 
 Options:
   --prompt TEXT        text to continue (default: a newline, or <|endoftext|> for GPT-2 BPE)
@@ -55,6 +56,14 @@ export async function loadModel(dir: string): Promise<{ model: GPT; tokenizer: T
   return { model, tokenizer, state: ckpt.state };
 }
 
+/** A qkv checkpoint, or a Hugging Face GPT-2 directory (GPT-2's BPE unless its config.json names a qkv tokenizer). */
+async function loadSampleModel(dir: string): Promise<{ model: GPT; tokenizer: Tokenizer }> {
+  if (!(await isHfGpt2Dir(dir))) return loadModel(dir);
+  const { model, tokenizer } = await loadGpt(dir);
+  if (tokenizer === null) throw new Error(`sample: ${dir} holds a ${model.config.vocabSize}-token GPT-2 and names no tokenizer; qkv knows GPT-2's BPE (50257 tokens) or a qkv_tokenizer field in config.json`);
+  return { model, tokenizer: await tokenizerFromJSON(tokenizer as TokenizerJSON) };
+}
+
 export const sample: Command = {
   name: "sample",
   summary: "stream text from a trained checkpoint (KV cache; temperature, top-k, top-p)",
@@ -74,7 +83,7 @@ export const sample: Command = {
       rng: new Rng(values.seed === undefined ? 1337 : numberFlag("sample", "seed", values.seed, { min: 0 })),
     };
     useBackend("sample", values.backend as string | undefined);
-    const { model, tokenizer } = await loadModel(positionals[0]);
+    const { model, tokenizer } = await loadSampleModel(positionals[0]);
     const prompt = typeof values.prompt === "string" ? values.prompt : "";
     process.stdout.write(prompt);
     await streamSample(model, tokenizer, prompt, opts);
