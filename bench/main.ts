@@ -18,3 +18,4 @@ for (const f of files) {
   if (typeof mod.run === "function") await mod.run({ smoke });
   else console.log(`(no run() export: run node build/bench/${f} directly)`);
 }
+process.exit(0); // peers' worker threads would otherwise keep the process alive

@@ -5,6 +5,7 @@ export { tensor, zeros, ones, full, arange, randn, rand, type CreateOptions } fr
 export { noGrad, isGradEnabled } from "./autograd/no-grad.js";
 export * from "./ops/index.js";
 export { setBackend, getBackend, type BackendName } from "./backend/select.js";
+export { useWebWorkers, stopWebWorkers } from "./backend/wasm/web-pool.js";
 export type { Kernels } from "./backend/kernels.js";
 export { Rng } from "./util/random.js";
 export { Module } from "./nn/module.js";

@@ -1,4 +1,11 @@
-// qkv/node: Node-only helpers (file access). The browser-safe library is the "qkv" entry (src/index.ts).
+// qkv/node: Node-only helpers (file access, threads). The browser-safe library is the "qkv" entry (src/index.ts).
+import { setFlagsFromString } from "node:v8";
+import { relaxedSimdBytes } from "./backend/wasm/runtime.js";
+
+// Node 20 ships relaxed SIMD behind a flag; turn it on before the kernels compile (a no-op later).
+if (!WebAssembly.validate(relaxedSimdBytes())) setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+export { useThreads, stopThreads } from "./node/threads.js";
 export { writeFileAtomic, fsyncDir } from "./node/atomic-write.js";
 export { saveCheckpoint, loadCheckpoint, loadCheckpointDir, listCheckpoints, stepDirName, LATEST_FILE, type SaveCheckpointOptions, type LoadedCheckpoint } from "./node/checkpoint.js";
 export type { Checkpoint } from "./io/checkpoint.js";

@@ -8,6 +8,8 @@ import { train } from "./commands/train.js";
 import { convertCommand } from "./commands/convert.js";
 import { exportOnnx } from "./commands/export-onnx.js";
 import { inspect } from "./commands/inspect.js";
+import { getBackend } from "../backend/select.js";
+import { useThreads } from "../node.js";
 
 const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx, inspect];
 
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
+  // wasm kernels on every core (QKV_THREADS=n to choose; QKV_BACKEND=js for the reference loops)
+  if (getBackend() === "wasm") await useThreads(Number(process.env.QKV_THREADS) || undefined);
   try {
     return await command.run(rest);
   } catch (err) {
