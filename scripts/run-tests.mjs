@@ -27,13 +27,21 @@ if (!m || Number(m[1]) === 0) {
   console.error("run-tests: zero tests ran");
   process.exit(1);
 }
-if (res.status !== 0) process.exit(res.status ?? 1);
+const count = (out, re) => Number(re.exec(out)?.[1] ?? 0);
+let passed = count(res.stdout, /^ℹ pass (\d+)/m), failed = count(res.stdout, /^ℹ fail (\d+)/m);
+let status = res.status ?? 1;
 // The default backend (wasm where supported) ran above; the fixture and gradient suites run again on
 // the js reference backend, so both pass (the backend parity tests compare the kernels directly).
 const again = selected.filter((f) => ["reference", "grad"].some((k) => f.startsWith(join(root, k) + "/")));
 if (!kinds.length && again.length && !process.env.QKV_BACKEND) {
   console.log(`run-tests: again with QKV_BACKEND=js: ${again.length} files`);
-  const js = spawnSync(process.execPath, ["--test", "--test-reporter=dot", ...again], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, QKV_BACKEND: "js" } });
-  process.exit(js.status ?? 1);
+  const js = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...again], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, QKV_BACKEND: "js" } });
+  const jsFailed = count(js.stdout, /^# fail (\d+)/m);
+  // print the whole TAP log only when something failed; otherwise its summary
+  process.stdout.write(js.status === 0 ? js.stdout.split("\n").filter((l) => /^# (tests|pass|fail) /.test(l)).map((l) => `js backend ${l}`).join("\n") + "\n" : js.stdout);
+  passed += count(js.stdout, /^# pass (\d+)/m);
+  failed += jsFailed;
+  if (js.status !== 0) status = js.status ?? 1;
 }
-process.exit(0);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(status);
