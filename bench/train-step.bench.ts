@@ -6,6 +6,7 @@ import { getBackend, setBackend, type BackendName } from "../src/backend/select.
 import { GPT, gptConfig } from "../src/nn/gpt.js";
 import { Trainer, TRAIN_DEFAULTS } from "../src/train/trainer.js";
 import { Rng } from "../src/util/random.js";
+import { useThreads } from "../src/node.js";
 
 export interface TrainStepBench {
   backend: string;
@@ -49,6 +50,18 @@ export function benchTrainStep(opts: { backend?: string; steps?: number; smoke?:
   } finally {
     setBackend(previous);
   }
+}
+
+// Figures for the same step measured on this machine kind, quoted from issue #4 (PyTorch and jax-js
+// cannot be installed here; TensorFlow.js wasm was measured there with a hand-written GPT).
+const QUOTED_PEERS: [string, number][] = [["PyTorch CPU, 2 threads", 17_700], ["jax-js wasm, 2 threads", 4_100], ["TensorFlow.js wasm", 356]];
+
+/** npm run bench entry: the training step on every core, with ratios to the quoted peers. */
+export async function run({ smoke }: { smoke: boolean }): Promise<void> {
+  const threads = await useThreads();
+  const r = benchTrainStep({ smoke, steps: smoke ? 2 : 5 });
+  console.log(`train step (${smoke ? "smoke shape" : "vocab 65, L4 H4 C128 T128 B16"}, AdamW) on ${r.backend}, ${threads} threads: median ${r.medianMs.toFixed(1)} ms, ${Math.round(r.tokensPerSec)} tokens/s (first loss within ${r.lossRelDiff.toExponential(1)} of js)`);
+  if (!smoke) for (const [name, tps] of QUOTED_PEERS) console.log(`  vs ${name} (quoted ${tps} tokens/s): ${(r.tokensPerSec / tps).toFixed(2)}x`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -40,7 +40,7 @@ export async function run({ smoke }: { smoke: boolean }): Promise<void> {
       if (r.tiles !== layers * heads || r.rows !== String(T)) throw new Error(`visualizer bench: expected ${layers * heads} tiles of ${T} rows, got ${r.tiles} tiles, rows ${r.rows}`);
       rows.push(`  run ${rep}: heatmaps rendered in ${r.renderMs.toFixed(0)} ms (base64 decode ${r.decodeMs.toFixed(0)} ms + drawing ${layers * heads} tiles and the 512px map ${(r.renderMs - r.decodeMs).toFixed(0)} ms); page ready ${loadMs.toFixed(0)} ms after navigation`);
     }
-    console.log(`visualizer: T=${T}, L=${layers}, H=${heads}; trace + payload ${traceMs.toFixed(0)} ms in Node; payload ${(json.length / 1e6).toFixed(1)} MB (weights as uint8)`);
+    console.log(`visualizer: T=${T}, L=${layers}, H=${heads}; trace + payload ${traceMs.toFixed(0)} ms in Node; payload ${(json.length / 1e6).toFixed(1)} MB (weights as ${payload.layers[0].weights.dtype})`);
     console.log(rows.join("\n"));
   } finally {
     await browser.close();

@@ -6,6 +6,7 @@ export { noGrad, isGradEnabled } from "./autograd/no-grad.js";
 export * from "./ops/index.js";
 export { setBackend, getBackend, type BackendName } from "./backend/select.js";
 export { useWebWorkers, stopWebWorkers } from "./backend/wasm/web-pool.js";
+export { initWasm } from "./backend/wasm/runtime.js";
 export type { Kernels } from "./backend/kernels.js";
 export { Rng } from "./util/random.js";
 export { Module } from "./nn/module.js";

@@ -1,8 +1,13 @@
 // Drawing helpers of the visualizer page (a classic script loaded before page.ts): base64
 // decoding, the viridis colour table and canvas heatmaps that pool big maps down to the canvas.
 
-/** A decoded array: value i is data[i] * scale (uint8 maps stay bytes: no 4x float copy). */
-interface Arr { data: Float32Array | Uint8Array; scale: number }
+/** A decoded array: value i is data[i] * scale, squared when sq (uint8 maps stay bytes: no 4x float copy). */
+interface Arr { data: Float32Array | Uint8Array; scale: number; sq?: boolean }
+
+const val = (a: Arr, i: number) => (a.sq ? (a.data[i] * a.scale) ** 2 : a.data[i] * a.scale);
+
+/** Heatmap colour scale: linear in the value, or in its square root (shows long-context weights ~ 1/T). */
+let heatScale: "linear" | "sqrt" = "linear";
 
 const B64 = new Uint8Array(128);
 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach((c, i) => (B64[c.charCodeAt(0)] = i));
@@ -40,6 +45,7 @@ const diverging = (v: number) => (v >= 0 ? `rgba(214,96,77,${Math.min(1, v)})` :
  */
 function drawHeat(canvas: HTMLCanvasElement, arr: Arr, offset: number, rows: number, cols: number, px: number): void {
   const data = arr.data, scale = arr.scale;
+  canvas.dataset.scale = heatScale;
   const cell = Math.max(1, Math.min(32, Math.floor(px / Math.max(rows, cols))));
   const ph = Math.min(rows, px), pw = Math.min(cols, px);
   canvas.width = Math.max(1, rows <= px && cols <= px ? cols * cell : pw);
@@ -57,7 +63,9 @@ function drawHeat(canvas: HTMLCanvasElement, arr: Arr, offset: number, rows: num
         const base = offset + r * cols;
         for (let c = c0; c < c1; c++) if (data[base + c] > m) m = data[base + c];
       }
-      px32[y * pw + x] = lut32[Math.min(255, Math.round(m * scale * 255))];
+      // the block max of raw data is the max of the values (both maps are monotonic)
+      const v = m * scale, lin = arr.sq ? v * v : v, root = arr.sq ? v : Math.sqrt(v);
+      px32[y * pw + x] = lut32[Math.min(255, Math.round((heatScale === "sqrt" ? root : lin) * 255))];
     }
   }
   const ctx = canvas.getContext("2d") as CanvasRenderingContext2D;

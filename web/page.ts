@@ -2,14 +2,14 @@
 // `qkv party --serve`, `qkv train --serve` and `--html FILE`. It draws what the payload holds
 // (src/explain/payload.ts); it runs no model. Canvas everywhere, so thousands of tokens stay smooth.
 
-interface Encoded { dtype: "f32" | "u8"; shape: number[]; b64: string }
+interface Encoded { dtype: "f32" | "u8"; sqrt?: boolean; shape: number[]; b64: string }
 interface LayerData {
   name: string; H: number; T: number; S: number; D: number; Dv: number;
-  weights: Encoded; q?: Encoded; k?: Encoded; v?: Encoded; scores?: Encoded; mask?: Encoded; headOutput?: Encoded;
+  weights: Encoded; q?: Encoded; k?: Encoded; v?: Encoded; scores?: Encoded; mask?: Encoded; headOutput?: Encoded; grad?: Encoded;
   entropy: number[]; roles: string[];
 }
 interface Payload {
-  version: 1; title: string; tokens: string[]; queryTokens: string[]; layers: LayerData[];
+  version: 1; title: string; tokens: string[]; queryTokens: string[]; details: string[] | null; layers: LayerData[];
   rollout: Encoded | null; flow: Encoded | null;
   ablation: { loss: number; heads: { layer: number; head: number; dLoss: number; maxAbsDLogit: number }[] } | null;
   focus: number; notes: string[]; live: boolean;
@@ -23,6 +23,9 @@ const qkv = {
   head: 0,
   query: 0,
   ablated: new Set<string>(),
+  /** What the heatmaps show: the attention weights, or |gradient x weight| per head scaled to its max. */
+  map: "weights" as "weights" | "grad",
+  attribution: new Map<LayerData, Arr>(),
   token: new URLSearchParams(location.search).get("token") ?? "",
   served: location.protocol.startsWith("http"),
   losses: [] as [number, number][],
@@ -38,13 +41,29 @@ function decode(e: Encoded): Arr {
   let a = qkv.cache.get(e);
   if (a) return a;
   const bytes = fromBase64(e.b64);
-  a = e.dtype === "f32" ? { data: new Float32Array(bytes.buffer, 0, bytes.length / 4), scale: 1 } : { data: bytes, scale: 1 / 255 };
+  a = e.dtype === "f32" ? { data: new Float32Array(bytes.buffer, 0, bytes.length / 4), scale: 1 } : { data: bytes, scale: 1 / 255, sq: e.sqrt === true };
   qkv.cache.set(e, a);
   return a;
 }
 
 /** Float view of a small f32 array (q, k, v, scores). */
 const f32 = (e: Encoded) => decode(e).data as Float32Array;
+
+/** The heatmap values of a layer: weights, or |dTarget/dw * w| scaled per head to [0, 1]. */
+function mapOf(l: LayerData): Arr {
+  if (qkv.map !== "grad" || !l.grad) return decode(l.weights);
+  let a = qkv.attribution.get(l);
+  if (a) return a;
+  const w = decode(l.weights), g = f32(l.grad), n = l.T * l.S, out = new Float32Array(l.H * n);
+  for (let h = 0; h < l.H; h++) {
+    let m = 1e-30;
+    for (let i = h * n; i < (h + 1) * n; i++) m = Math.max(m, (out[i] = Math.abs(g[i] * val(w, i))));
+    for (let i = h * n; i < (h + 1) * n; i++) out[i] /= m;
+  }
+  a = { data: out, scale: 1 };
+  qkv.attribution.set(l, a);
+  return a;
+}
 
 const P = () => qkv.payload as Payload;
 const L = () => P().layers[qkv.layer];
@@ -59,7 +78,7 @@ function renderModelView(): void {
   const p = P();
   const tile = Math.max(64, Math.min(160, Math.floor(900 / Math.max(...p.layers.map((l) => l.H)))));
   p.layers.forEach((l, li) => {
-    const w = decode(l.weights);
+    const w = mapOf(l);
     const row = document.createElement("div");
     row.className = "grid-row";
     row.innerHTML = `<div class="grid-label">${esc(l.name)}</div>`;
@@ -90,14 +109,14 @@ function renderModelView(): void {
 
 function renderHeatmap(): void {
   const l = L(), c = $<HTMLCanvasElement>("heatmap");
-  drawHeat(c, decode(l.weights), qkv.head * l.T * l.S, l.T, l.S, 512);
-  $("heat-caption").textContent = `${l.name}, head ${qkv.head}: rows are queries (${l.T}), columns keys (${l.S}); brighter = more attention`;
+  drawHeat(c, mapOf(l), qkv.head * l.T * l.S, l.T, l.S, 512);
+  $("heat-caption").textContent = `${l.name}, head ${qkv.head}: rows are queries (${l.T}), columns keys (${l.S}); brighter = ${qkv.map === "grad" ? "larger |gradient × weight| (scaled to the head's max)" : "more attention"}`;
 }
 
 /** Head view: queries on the left, keys on the right, a line per pair with opacity = weight. */
 function renderHeadView(): void {
   const l = L(), p = P(), c = $<HTMLCanvasElement>("headview");
-  const { data: w, scale: ws } = decode(l.weights), base = qkv.head * l.T * l.S;
+  const wa = decode(l.weights), base = qkv.head * l.T * l.S;
   const win = 60; // tokens shown per side; long inputs show a window around the query
   const t0 = Math.max(0, Math.min(qkv.query - (win >> 1), l.T - win)), t1 = Math.min(l.T, t0 + win);
   const rel = l.T === l.S ? t0 : 0;
@@ -114,8 +133,14 @@ function renderHeadView(): void {
     const y = (t - t0) * rowH + rowH / 2 + 4;
     const focus = t === qkv.query;
     const all = l.T * l.S <= 4096;
+    // long rows spread thin: the pointed row's lines are scaled to its own largest weight
+    let rowMax = 1;
+    if (focus && !all) {
+      rowMax = 1e-12;
+      for (let s = 0; s < l.S; s++) rowMax = Math.max(rowMax, val(wa, base + t * l.S + s));
+    }
     if (focus || all) for (let s = s0; s < s1; s++) {
-      const a = w[base + t * l.S + s] * ws;
+      const a = val(wa, base + t * l.S + s) / rowMax;
       if (a < 0.01) continue;
       ctx.strokeStyle = focus ? `rgba(230,120,20,${a})` : `rgba(70,110,200,${a * 0.5})`;
       ctx.lineWidth = focus ? 1 + 3 * a : 1;
@@ -131,7 +156,7 @@ function renderHeadView(): void {
   }
   ctx.textAlign = "left";
   for (let s = s0; s < s1; s++) {
-    const a = w[base + qkv.query * l.S + s] * ws;
+    const a = val(wa, base + qkv.query * l.S + s);
     ctx.fillStyle = color(a);
     ctx.fillRect(xr, (s - s0) * rowH + 5, 8, rowH - 2);
     ctx.fillStyle = "#222";
@@ -140,18 +165,20 @@ function renderHeadView(): void {
   $("headview-caption").textContent = `queries ${t0}..${t1 - 1} of ${l.T}, keys ${s0}..${s1 - 1} of ${l.S}; point at a query on the left`;
 }
 
+/** A vector as coloured cells (red +, blue -); the first 16 dimensions, the rest summarised by a title. */
 function vecCells(v: Float32Array, off: number, n: number, scale: number): string {
   let s = "";
-  for (let i = 0; i < Math.min(n, 32); i++) s += `<i style="background:${diverging(v[off + i] / scale)}"></i>`;
-  return `<span class="vec">${s}</span>`;
+  for (let i = 0; i < Math.min(n, 16); i++) s += `<i style="background:${diverging(v[off + i] / scale)}"></i>`;
+  const all = Array.from(v.subarray(off, off + n), (x) => x.toFixed(2)).join(" ");
+  return `<span class="vec" title="${n} dims: ${all}">${s}${n > 16 ? "…" : ""}</span>`;
 }
 
 /** The party view: the pointed query's question, every guest's badge, match score, share and story. */
 function renderParty(): void {
   const l = L(), p = P(), t = qkv.query, h = qkv.head;
-  const { data: wd, scale: ws } = decode(l.weights), row = (h * l.T + t) * l.S;
-  const w = wd.subarray(row, row + l.S).map((x) => x) as Float32Array | Uint8Array;
-  const share = (s: number) => w[s] * ws;
+  const wa = decode(l.weights), row = (h * l.T + t) * l.S;
+  const w = wa.data.subarray(row, row + l.S); // raw: sorts like the values
+  const share = (s: number) => val(wa, row + s);
   const order = Array.from({ length: l.S }, (_, s) => s).sort((a, b) => w[b] - w[a]);
   const shown = order.slice(0, 40);
   const q = l.q && f32(l.q), k = l.k && f32(l.k), v = l.v && f32(l.v), sc = l.scores && f32(l.scores), m = l.mask && f32(l.mask);
@@ -165,7 +192,7 @@ function renderParty(): void {
   });
   const takeSum = takes.reduce((a, b) => a + b, 0) || 1;
   let html = `<p class="question" data-testid="party-question">Question from <b>${esc(p.queryTokens[t])}</b> (query ${t}, ${esc(l.name)}, head ${h})${q ? ` ${vecCells(q, (h * l.T + t) * l.D, l.D, qs)}` : ""}</p>`;
-  html += `<table><thead><tr><th>guest</th>${k ? "<th>badge (key)</th>" : ""}${sc ? "<th>match score</th>" : ""}<th>share of attention</th>${v ? "<th>story (value)</th><th>takes home</th>" : ""}</tr></thead><tbody>`;
+  html += `<table><thead><tr><th>guest</th>${k ? "<th>badge (key)</th>" : ""}${sc ? "<th>match score</th>" : ""}<th>share of attention</th>${v ? "<th>story (value)</th><th>takes home</th>" : ""}${p.details ? "<th>story</th>" : ""}</tr></thead><tbody>`;
   shown.forEach((s, i) => {
     const sh = share(s);
     const masked = m ? m[row + s] === 0 : false;
@@ -175,6 +202,7 @@ function renderParty(): void {
     if (sc) html += `<td class="num">${masked ? "masked" : sc[row + s].toFixed(2)}</td>`;
     html += `<td><span class="bar" style="width:${Math.round(sh * 160)}px"></span> ${(sh * 100).toFixed(1)}%</td>`;
     if (v) html += `<td>${vecCells(v, (h * l.S + s) * l.Dv, l.Dv, vs)}</td><td class="num">${((takes[i] / takeSum) * 100).toFixed(1)}%</td>`;
+    if (p.details) html += `<td class="detail">${esc(p.details[s] ?? "")}</td>`;
     html += "</tr>";
   });
   html += "</tbody></table>";
@@ -215,6 +243,10 @@ function renderAll(): void {
   ls.value = String(qkv.layer);
   hs.innerHTML = Array.from({ length: L().H }, (_, h) => `<option value="${h}">head ${h}</option>`).join("");
   hs.value = String(qkv.head);
+  $<HTMLSelectElement>("scale").value = heatScale;
+  const ms = $<HTMLSelectElement>("map");
+  ms.hidden = !p.layers.some((l) => l.grad);
+  ms.value = qkv.map;
   for (const l of p.layers) decode(l.weights);
   qkv.decodeMs = performance.now() - t0;
   renderModelView();
@@ -266,6 +298,7 @@ async function toggleAblation(layer: number, head: number): Promise<void> {
 function setPayload(p: Payload, resetFocus: boolean): void {
   qkv.payload = p;
   qkv.cache.clear();
+  qkv.attribution.clear();
   qkv.layer = Math.min(qkv.layer, p.layers.length - 1);
   if (resetFocus) qkv.query = p.focus;
   qkv.query = Math.min(qkv.query, p.layers[qkv.layer].T - 1);
@@ -328,9 +361,19 @@ async function main(): Promise<void> {
     if (hit) pointAt(hit.i);
   });
   $("layer").addEventListener("change", (ev) => select(Number((ev.target as HTMLSelectElement).value), qkv.head));
+  $("scale").addEventListener("change", (ev) => {
+    heatScale = (ev.target as HTMLSelectElement).value as "linear" | "sqrt";
+    renderAll();
+  });
+  $("map").addEventListener("change", (ev) => {
+    qkv.map = (ev.target as HTMLSelectElement).value as "weights" | "grad";
+    renderAll();
+  });
   $("head").addEventListener("change", (ev) => select(qkv.layer, Number((ev.target as HTMLSelectElement).value)));
   const embedded = document.getElementById("qkv-data");
   const p = embedded ? (JSON.parse(embedded.textContent ?? "") as Payload) : ((await (await api("/api/trace")).json()) as Payload);
+  // long inputs spread attention thin (weights ~ 1/T): a square-root scale keeps it visible
+  heatScale = Math.max(...p.layers.map((l) => l.S)) > 64 ? "sqrt" : "linear";
   setPayload(p, true);
   $("live-section").hidden = !p.live;
   if (p.live && qkv.served) poll();

@@ -27,23 +27,38 @@ export interface HeatmapTextOptions {
   maxTokens?: number;
   focus?: number;
   label?: HeadLabel;
+  /** Show |d target / d weights * weights| scaled to the head's max instead of the weights (needs a gradient trace). */
+  gradient?: boolean;
+}
+
+/** |grad * weight| of one head, scaled so its largest entry is 1: which attention edges the target depends on. */
+export function attribution(layer: LayerTrace, head: number): Float64Array {
+  const { T, S } = layer;
+  if (!layer.weightsGrad) throw new Error(`attribution: layer ${layer.index} was traced without gradOf`);
+  const g = layer.weightsGrad.values, w = layer.weights.values, off = head * T * S;
+  const out = new Float64Array(T * S);
+  let m = 1e-30;
+  for (let i = 0; i < T * S; i++) m = Math.max(m, (out[i] = Math.abs(g[off + i] * w[off + i])));
+  for (let i = 0; i < T * S; i++) out[i] /= m;
+  return out;
 }
 
 /** A (T, S) heatmap of one head: rows are queries, columns keys. */
 export function formatHeatmap(layer: LayerTrace, head: number, tokens: readonly string[], queryTokens: readonly string[], mode: ColorMode, opts: HeatmapTextOptions = {}): string {
-  const { T, S, H } = layer;
+  const { T, S } = layer;
   const n = opts.maxTokens ?? 40;
   const focus = opts.focus ?? T - 1;
   const t0 = Math.max(0, Math.min(focus - n + 1, T - n)), t1 = Math.min(T, t0 + n);
   // self-attention: the same window of keys; cross-attention: the first n keys
   const s0 = T === S ? t0 : 0, s1 = Math.min(S, s0 + n);
-  const w = layer.weights.values;
+  const w = opts.gradient ? attribution(layer, head) : layer.weights.values.subarray(head * T * S, (head + 1) * T * S);
   const lw = Math.min(12, Math.max(4, ...queryTokens.slice(t0, t1).map((q) => [...q].length)));
   const role = opts.label ? ` · ${opts.label.role} · entropy ${opts.label.entropy.toFixed(2)}` : "";
-  const lines = [bold(mode, `layer ${layer.index} head ${head}`) + dim(mode, `${role} · rows: queries ${t0}..${t1 - 1} of ${T}, columns: keys ${s0}..${s1 - 1} of ${S}`)];
+  const what = opts.gradient ? " · |gradient × weight|" : "";
+  const lines = [bold(mode, `layer ${layer.index} head ${head}${what}`) + dim(mode, `${role} · rows: queries ${t0}..${t1 - 1} of ${T}, columns: keys ${s0}..${s1 - 1} of ${S}`)];
   for (let t = t0; t < t1; t++) {
     let row = "";
-    for (let s = s0; s < s1; s++) row += cell(mode, w[((0 * H + head) * T + t) * S + s]);
+    for (let s = s0; s < s1; s++) row += cell(mode, w[t * S + s]);
     const mark = t === focus ? "▶" : " ";
     lines.push(`${mark}${tokenLabel(queryTokens[t], lw)} ${row}`);
   }
@@ -66,7 +81,7 @@ const vec = (v: ArrayLike<number>, off: number, n: number, show = 6) =>
  * match score q·k/sqrt(D), the share of attention each guest gets, and the share of the heard
  * vector (the weighted values) each guest's story makes up.
  */
-export function formatPartyView(layer: LayerTrace, head: number, t: number, tokens: readonly string[], queryTokens: readonly string[], mode: ColorMode, opts: { maxGuests?: number } = {}): string {
+export function formatPartyView(layer: LayerTrace, head: number, t: number, tokens: readonly string[], queryTokens: readonly string[], mode: ColorMode, opts: { maxGuests?: number; details?: readonly string[] } = {}): string {
   const { H, G, T, S, D, Dv } = layer;
   const kvHead = Math.floor(head / (H / G));
   const row = (head * T + t) * S;
@@ -89,7 +104,7 @@ export function formatPartyView(layer: LayerTrace, head: number, t: number, toke
     const share = w[row + s];
     const bar = mode === "none" ? barText(share, 20) : fg(mode, heat(share), barText(share, 20));
     const name = i === 0 ? bold(mode, tokenLabel(tokens[s], nw)) : tokenLabel(tokens[s], nw);
-    lines.push(`${i === 0 ? "▶" : " "} ${name}  ${vec(layer.k.values, (kvHead * S + s) * D, D, 5).padEnd(43)} ${sc[row + s].toFixed(2).padStart(7)}  ${bar} ${(100 * share).toFixed(1).padStart(5)}%  ${(100 * take[s] / takeSum).toFixed(1).padStart(5)}%`);
+    lines.push(`${i === 0 ? "▶" : " "} ${name}  ${vec(layer.k.values, (kvHead * S + s) * D, D, 5).padEnd(43)} ${sc[row + s].toFixed(2).padStart(7)}  ${bar} ${(100 * share).toFixed(1).padStart(5)}%  ${(100 * take[s] / takeSum).toFixed(1).padStart(5)}%${opts.details?.[s] ? dim(mode, `  ${opts.details[s]}`) : ""}`);
   });
   if (order.length > shown.length) lines.push(dim(mode, `  … ${order.length - shown.length} more guests with smaller shares`));
   if (order.length < S) lines.push(dim(mode, `  ${S - order.length} keys masked (not visible to this query)`));

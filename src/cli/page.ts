@@ -50,7 +50,7 @@ export function renderPage(payload: ExplainPayload | null = null, title = "qkv a
 <title>${esc(payload?.title ?? title)}</title><style>${CSS}</style></head>
 <body>
 <header><h1 id="title">${esc(payload?.title ?? title)}</h1>
-<label>layer <select id="layer"></select></label><label>head <select id="head"></select></label><div id="notes"></div></header>
+<label>layer <select id="layer"></select></label><label>head <select id="head"></select></label><select id="scale" title="colour scale"><option value="linear">linear colours</option><option value="sqrt">√ colours</option></select><select id="map" hidden><option value="weights">attention weights</option><option value="grad">|gradient × weight|</option></select><div id="notes"></div></header>
 <main>
 <section class="wide" id="model-section"><h2>Model view: every layer and head</h2><div id="grid"></div></section>
 <section><h2>Attention heatmap</h2><canvas id="heatmap"></canvas><p class="cap" id="heat-caption"></p></section>

@@ -1,6 +1,6 @@
 // The party in the visualizer: one party's question as the query, its guests as the keys, for
 // `qkv party --serve` (live while training) and `qkv party --html FILE`.
-import { crossEntropy, generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, Rng, type PartyTrainer } from "../index.js";
+import { crossEntropy, slice, sum, type Tensor, generateParties, partyTensors, PARTY_NAMES, PARTY_STORIES, Rng, type PartyTrainer } from "../index.js";
 import type { Explainable } from "../explain/session.js";
 import type { ServeOptions } from "./serve.js";
 import { startLiveVisualizer, writeHtml, type LiveVisualizer } from "./visualize.js";
@@ -16,12 +16,22 @@ export function partyExplainable(trainer: PartyTrainer, seed = 0): Explainable &
     asker, target,
     title: `qkv party: ${asker} asks about ${target} (step ${trainer.step})`,
     tokens: names,
+    details: stories,
     queryTokens: [`${asker} asks: what is ${target}'s story?`],
     focus: 0,
     run: () => {
       trainer.model.eval();
       const { logits } = trainer.model.forward(t.names, t.stories, t.askerName, t.targetName);
       return { logits, loss: crossEntropy(logits, t.answer) };
+    },
+    gradTarget: {
+      label: "the logit of the story answered",
+      of: (out) => {
+        const l = out.logits as Tensor; // (1, V_story)
+        let best = 0;
+        for (let i = 1; i < l.size; i++) if (l.values[i] > l.values[best]) best = i;
+        return sum(slice(l, 1, best, best + 1));
+      },
     },
     notes: (out) => {
       const l = out.logits?.values ?? [];

@@ -5,6 +5,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname, networkInterfaces } from "node:os";
 
 export interface ServeRoutes {
   /** The page (HTML). */
@@ -175,7 +176,12 @@ export function startServer(routes: ServeRoutes, opts: ServeOptions = {}): Promi
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {
       const port = (server.address() as AddressInfo).port;
-      const names = LOOPBACK.has(host) ? ["127.0.0.1", "localhost", "[::1]"] : [host.includes(":") ? `[${host}]` : host];
+      const bracket = (h: string) => (h.includes(":") ? `[${h}]` : h);
+      // a wildcard bind answers on every interface: accept their addresses (and loopback) as Host
+      const wildcard = host === "0.0.0.0" || host === "::";
+      const names = LOOPBACK.has(host) ? ["127.0.0.1", "localhost", "[::1]"]
+        : wildcard ? ["127.0.0.1", "localhost", "[::1]", bracket(host), hostname(), ...Object.values(networkInterfaces()).flat().map((a) => bracket(a?.address ?? "")).filter((a) => a !== "")]
+        : [bracket(host)];
       for (const n of names) {
         allowedHosts.add(`${n}:${port}`.toLowerCase());
         allowedOrigins.add(`http://${n}:${port}`.toLowerCase());

@@ -8,6 +8,8 @@ import type { TrainConfig, Trainer } from "../train/trainer.js";
 import { Rng } from "../util/random.js";
 import { streamSample } from "./commands/sample.js";
 import { ProgressBar } from "./progress.js";
+import { gptExplainable } from "./gpt-view.js";
+import { startLiveVisualizer, type LiveVisualizer } from "./visualize.js";
 
 /** What state.json keeps so that `qkv resume DIR` needs nothing else. */
 export interface RunOptions {
@@ -32,6 +34,8 @@ export interface LoopContext {
   trainer: Trainer;
   tokenizer: Tokenizer;
   options: RunOptions;
+  /** --serve: the live visualizer's interface and port (not saved: a resume asks again). */
+  serve?: { host?: string; port?: number } | null;
 }
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -72,6 +76,14 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
   note(`qkv train: ${trainer.model.numParameters().toLocaleString("en-US")} parameters, ${trainer.data.train.length.toLocaleString("en-US")} training tokens, ${tokenizer.kind} tokenizer (vocab ${tokenizer.vocabSize}), ${options.backend} backend, checkpoints in ${resolve(options.out)}`);
   let valLoss: number | null = null;
   let lastSaved = -1;
+  let viz: LiveVisualizer | null = null;
+  if (ctx.serve) {
+    // the page follows the model on a fixed window of validation text (training text if none)
+    const src = trainer.data.val.length > 1 ? trainer.data.val : trainer.data.train;
+    const ids = Array.from(src.subarray(0, Math.min(src.length, trainer.model.config.contextLength, 64)));
+    viz = await startLiveVisualizer(() => gptExplainable(trainer.model, ids, (id) => tokenizer.decode([id]), `qkv train: step ${trainer.step}`), ctx.serve);
+    note(`qkv train: visualizer at ${viz.url}`);
+  }
   try {
     while (trainer.step < steps) {
       if (interrupted) break;
@@ -92,6 +104,7 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
         lastSaved = r.step;
         log({ type: "checkpoint", step: r.step, dir });
       }
+      await viz?.step(r.step, r.loss);
       await new Promise((res) => setImmediate(res)); // lets a pending Ctrl-C run its handler
     }
     bar.finish(trainer.step - start, valLoss !== null ? { val: fmt(valLoss) } : {});
@@ -99,6 +112,7 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
       const dir = lastSaved === trainer.step ? null : await saveRun(ctx, valLoss);
       log({ type: "interrupted", step: trainer.step, dir });
       note(`interrupted at step ${trainer.step}${dir ? `; saved ${dir}` : ""}. Continue with: qkv resume ${resolve(options.out)}`);
+      await viz?.close();
       return 130;
     }
     log({ type: "done", step: trainer.step, valLoss });
@@ -107,8 +121,14 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
       note(`\nsample (${options.sample} tokens, temperature 0.8, top-k 200):`);
       await streamSample(trainer.model, tokenizer, "", { maxNewTokens: options.sample, temperature: 0.8, topK: 200, rng: new Rng(options.train.seed) });
     }
+    if (viz) {
+      note(`qkv train: done; still serving ${viz.url} (Ctrl-C to stop)`);
+      await viz.serveForever();
+      viz = null;
+    }
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
+    await viz?.close();
   }
 }

@@ -60,7 +60,8 @@ export async function serveExplain(subject: Explainable | (() => Explainable), o
 
 /** Writes the page with its data inlined: it works from disk, without a server. */
 export function writeHtml(file: string, subject: Explainable, opts: ExplainOptions = {}): ExplainPayload {
-  const payload = explainPayload(subject, { ...opts, live: false });
+  // a model written to a file has finished training: gradient maps are free to add
+  const payload = explainPayload(subject, { grad: subject.gradTarget !== undefined, ...opts, live: false });
   writeFileAtomic(file, renderPage(payload));
   return payload;
 }
@@ -81,7 +82,8 @@ export interface LiveVisualizer {
  */
 export async function startLiveVisualizer(subject: () => Explainable, opts: ServeOptions & { every?: number } = {}): Promise<LiveVisualizer> {
   const feed = new LiveFeed();
-  const refresh = () => feed.publish(explainPayload(subject(), { live: true }));
+  // while training, skip the ablation table (one forward per head) to keep steps fast
+  const refresh = (final = false) => feed.publish(explainPayload(subject(), { live: true, ablationTable: final ? undefined : false }));
   refresh();
   const srv = await serveExplain(subject, { ...opts, feed });
   const every = opts.every ?? 10;
@@ -97,7 +99,7 @@ export async function startLiveVisualizer(subject: () => Explainable, opts: Serv
       await yieldToServer();
     },
     async serveForever() {
-      refresh();
+      refresh(true);
       feed.finish();
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
       await srv.close();

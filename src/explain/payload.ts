@@ -5,9 +5,13 @@ import { attentionFlow, attentionRollout } from "./flow.js";
 import { labelHeads, type HeadAblation } from "./heads.js";
 import type { LayerTrace } from "./trace.js";
 
-/** A typed array as text: f32 = little-endian float32; u8 = round(value * 255) for values in [0, 1]. */
+/**
+ * A typed array as text: f32 = little-endian float32; u8 = round(value * 255) for values in [0, 1],
+ * or round(sqrt(value) * 255) when `sqrt` (finer steps near 0, where long-context weights live).
+ */
 export interface Encoded {
   dtype: "f32" | "u8";
+  sqrt?: boolean;
   shape: number[];
   b64: string;
 }
@@ -23,6 +27,8 @@ export interface LayerPayload {
   scores?: Encoded; // (H, T, S)
   mask?: Encoded; // (H, T, S) 0/1
   headOutput?: Encoded; // (H, T, Dv)
+  /** d(target)/d(weights), when the trace has it and is small enough. */
+  grad?: Encoded; // (H, T, S)
   entropy: number[]; // (H)
   roles: string[]; // (H)
 }
@@ -33,6 +39,8 @@ export interface ExplainPayload {
   /** Key-side labels (S), and query-side labels (T): the same list for self-attention. */
   tokens: string[];
   queryTokens: string[];
+  /** A line per key token (a guest's story), or null. */
+  details: string[] | null;
   layers: LayerPayload[];
   rollout: Encoded | null; // (T, T)
   flow: Encoded | null; // (T, T)
@@ -49,6 +57,7 @@ export interface PayloadOptions {
   title?: string;
   tokens: readonly string[];
   queryTokens?: readonly string[];
+  details?: readonly string[];
   /** Token ids (or strings) for head labels; defaults to the labels. */
   ids?: readonly (number | string)[];
   batch?: number;
@@ -89,10 +98,11 @@ export function encodeF32(values: ArrayLike<number>, shape: number[]): Encoded {
   return { dtype: "f32", shape, b64: toBase64(new Uint8Array(f.buffer)) };
 }
 
-export function encodeU8(values: ArrayLike<number>, shape: number[]): Encoded {
+export function encodeU8(values: ArrayLike<number>, shape: number[], opts: { sqrt?: boolean } = {}): Encoded {
   const u = new Uint8Array(values.length);
-  for (let i = 0; i < u.length; i++) u[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
-  return { dtype: "u8", shape, b64: toBase64(u) };
+  const f = opts.sqrt ? Math.sqrt : (x: number) => x;
+  for (let i = 0; i < u.length; i++) u[i] = Math.round(f(Math.min(1, Math.max(0, values[i]))) * 255);
+  return opts.sqrt ? { dtype: "u8", sqrt: true, shape, b64: toBase64(u) } : { dtype: "u8", shape, b64: toBase64(u) };
 }
 
 /** Batch row b of a (B, X, ...) tensor's values, with key/value heads repeated to H when G < H. */
@@ -122,7 +132,7 @@ export function buildPayload(layers: readonly LayerTrace[], opts: PayloadOptions
     const w = batchRow(l.weights.values, B, H, H, T * S, b);
     const p: LayerPayload = {
       name: `layer ${l.index}`, H, T, S, D, Dv,
-      weights: quantize ? encodeU8(w, [H, T, S]) : encodeF32(w, [H, T, S]),
+      weights: quantize ? encodeU8(w, [H, T, S], { sqrt: true }) : encodeF32(w, [H, T, S]),
       entropy: labels.filter((x) => x.layer === l.index).map((x) => x.entropy),
       roles: labels.filter((x) => x.layer === l.index).map((x) => x.role),
     };
@@ -133,6 +143,7 @@ export function buildPayload(layers: readonly LayerTrace[], opts: PayloadOptions
       p.scores = encodeF32(batchRow(l.scores.values, B, H, H, T * S, b), [H, T, S]);
       p.mask = encodeF32(batchRow(l.mask, B, H, H, T * S, b), [H, T, S]);
       p.headOutput = encodeF32(batchRow(l.headOutput.values, B, H, H, T * Dv, b), [H, T, Dv]);
+      if (l.weightsGrad) p.grad = encodeF32(batchRow(l.weightsGrad.values, B, H, H, T * S, b), [H, T, S]);
     }
     return p;
   });
@@ -144,8 +155,9 @@ export function buildPayload(layers: readonly LayerTrace[], opts: PayloadOptions
     title: opts.title ?? "qkv attention",
     tokens: [...opts.tokens],
     queryTokens,
+    details: opts.details ? [...opts.details] : null,
     layers: out,
-    rollout: selfAttention && T <= (opts.rolloutLimit ?? 512) ? (quantize ? encodeU8 : encodeF32)(attentionRollout(layers, { batch: b }), [T, T]) : null,
+    rollout: selfAttention && T <= (opts.rolloutLimit ?? 512) ? (quantize ? encodeU8(attentionRollout(layers, { batch: b }), [T, T], { sqrt: true }) : encodeF32(attentionRollout(layers, { batch: b }), [T, T])) : null,
     flow: selfAttention && T <= (opts.flowLimit ?? 24) ? encodeF32(attentionFlow(layers, { batch: b }), [T, T]) : null,
     ablation: opts.ablation ? { loss: opts.ablation.loss, heads: opts.ablation.heads.map(({ layer, head, dLoss, maxAbsDLogit }) => ({ layer, head, dLoss, maxAbsDLogit })) } : null,
     focus,

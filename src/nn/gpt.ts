@@ -6,8 +6,8 @@ import { dropout } from "../ops/dropout.js";
 import { add, gelu } from "../ops/elementwise.js";
 import { embedding } from "../ops/gather.js";
 import { crossEntropy } from "../ops/loss.js";
-import { matmul } from "../ops/matmul.js";
-import { slice, transpose } from "../ops/movement.js";
+import { matmulTransposed } from "../ops/matmul-transposed.js";
+import { slice } from "../ops/movement.js";
 import { randn } from "../tensor/create.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
@@ -162,8 +162,6 @@ export class GPT extends Module {
   readonly lnFinal: LayerNorm;
   /** Draws dropout masks; its state belongs in a checkpoint for exact resumption. */
   readonly dropoutRng: Rng;
-  /** wte^T (C, V), set only inside generate()'s synchronous forward calls, so decoding transposes wte once. */
-  #headT: Tensor | null = null;
 
   /** Builds the model with GPT-2's initialisation drawn from `rng` (the default generator if omitted). */
   constructor(config: Partial<GPTConfig> = {}, opts: { rng?: Rng; dropoutSeed?: number } = {}) {
@@ -216,7 +214,7 @@ export class GPT extends Module {
     x = dropout(x, { p: c.dropout, training: this.training, rng: this.dropoutRng });
     this.blocks.forEach((block, layer) => (x = block.forward(x, { cache, layer })));
     x = this.lnFinal.forward(x);
-    return matmul(x, this.#headT ?? transpose(this.tokenEmbedding.weight, 0, 1)); // (B, T, C) @ (C, V) -> (B, T, V)
+    return matmulTransposed(x, this.tokenEmbedding.weight); // (B, T, C) @ (V, C)^T -> (B, T, V), no transposed copy
   }
 
   /** Mean next-token cross-entropy of ids (B, T) against targets (B, T), in nats. */
@@ -237,17 +235,11 @@ export class GPT extends Module {
     const wasTraining = this.training;
     this.eval();
     try {
-      const headT = noGrad(() => transpose(this.tokenEmbedding.weight, 0, 1)); // (C, V)
       const cache = new KVCache(c.numLayers);
       const tokens = [...prompt];
       const run = (ids: readonly number[]) => noGrad(() => {
-        this.#headT = headT;
-        try {
-          const logits = this.forward(Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32"), { cache }); // (1, T, V)
-          return slice(logits, 1, ids.length - 1).values; // the last position's V logits
-        } finally {
-          this.#headT = null;
-        }
+        const logits = this.forward(Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32"), { cache }); // (1, T, V)
+        return slice(logits, 1, ids.length - 1).values; // the last position's V logits
       });
       let last = run(tokens.slice(-c.contextLength));
       for (let i = 0; i < opts.maxNewTokens; i++) {

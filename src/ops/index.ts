@@ -13,3 +13,4 @@ export * from "./softmax.js";
 export * from "./update.js";
 export * from "./alibi.js";
 export * from "./rope.js";
+export * from "./matmul-transposed.js";

@@ -37,7 +37,7 @@ test("qkv inspect on a Hugging Face GPT-2 directory draws attention over the pro
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /gpt2-random: "The cat sat"/);
   assert.match(r.stdout, /layer 1 head 0 .*columns: keys 0\.\.2 of 3/);
-  assert.match(r.stdout, /▶ sat/);
+  assert.match(r.stdout, /▶␣sat/); // leading spaces of BPE tokens are drawn as ␣
 });
 
 test("qkv sample refuses a Hugging Face directory whose vocabulary is not GPT-2's BPE and that names no tokenizer", () => {

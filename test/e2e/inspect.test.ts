@@ -71,6 +71,13 @@ test("qkv inspect --party: the trained party model's party view points at the gu
   assert.match(r.stdout, /answer: ".*" \(right\)/);
 });
 
+test("qkv inspect --party --grad adds a |gradient × weight| map per head", () => {
+  const r = cli(["inspect", "--party", "--steps", "60", "--grad"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /gradient maps: d\(the logit of the story answered\)/);
+  assert.match(r.stdout, /layer 0 head 0 \| ?gradient × weight\||layer 0 head 0 · \|gradient × weight\|/);
+});
+
 test("qkv inspect CHECKPOINT --prompt: every layer and head of a GPT checkpoint, --html writes the page", async () => {
   const dir = mkdtempSync(join(tmpdir(), "qkv-inspect-"));
   try {
@@ -93,9 +100,36 @@ test("qkv inspect CHECKPOINT --prompt: every layer and head of a GPT checkpoint,
     assert.match(r.stdout, new RegExp(`next token after the input: ${JSON.stringify(JSON.stringify(chars[best])).slice(1, -1)}`));
     const bad = cli(["inspect", dir, "--prompt", "xyz"]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /not in the model's 9-character vocabulary/);
+    assert.match(bad.stderr, /not in the 9-character vocabulary/);
     assert.equal(cli(["inspect", dir]).status, 2, "--prompt is required");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("qkv inspect --serve prints a tokened 127.0.0.1 URL whose trace answers, and stops on Ctrl-C", async () => {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, ["build/src/cli/main.js", "inspect", "--party", "--steps", "20", "--serve"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => {
+        err += c.toString();
+        const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`exited with ${code}: ${err}`)));
+    });
+    const u = new URL(url);
+    const trace = await fetch(`${u.origin}/api/trace${u.search}`);
+    assert.equal(trace.status, 200);
+    const p = (await trace.json()) as { layers: unknown[]; queryTokens: string[] };
+    assert.equal(p.layers.length, 1);
+    assert.match(p.queryTokens[0], /asks: what is/);
+    assert.equal((await fetch(`${u.origin}/api/trace`)).status, 401, "no token, no trace");
+  } finally {
+    child.kill("SIGINT");
+  }
+  const code = await new Promise((r) => child.once("exit", (c) => r(c)));
+  assert.equal(code, 0);
 });

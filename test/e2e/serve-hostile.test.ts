@@ -128,6 +128,17 @@ test("a --host other than loopback is warned about", async () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /0\.0\.0\.0.*other machines/);
     assert.match(s.token, /^[0-9a-f]{32}$/);
+    // a wildcard bind still checks Host: loopback names pass, foreign names do not
+    const ask = (hostHeader: string) => new Promise<number>((resolve, reject) => {
+      const sock = connect(s.port, "127.0.0.1");
+      let text = "";
+      sock.on("data", (c) => (text += c.toString()));
+      sock.on("error", reject);
+      sock.on("close", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1])));
+      sock.write(`GET /api/trace?token=${s.token} HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
+    });
+    assert.equal(await ask(`127.0.0.1:${s.port}`), 200);
+    assert.equal(await ask(`evil.example:${s.port}`), 403);
   } finally {
     await s.close();
   }

@@ -81,6 +81,9 @@ test("--html export of the trained party works from disk: same party view, no se
     await openPage(page, pathToFileURL(file).href);
     await page.mouse.move(5, 5);
     assertNamesTarget(await pointAtQuery(page, 0), party.target, 6);
+    // the exported trained model carries gradient maps: switching to them redraws the heatmaps
+    await page.selectOption("#map", "grad");
+    assert.match(await page.textContent("#heat-caption") ?? "", /gradient × weight/);
     // and a hand-set party whose answer is known by construction
     writeHtml(file, partyToy(2, 0));
     await openPage(page, pathToFileURL(file).href);
@@ -96,7 +99,7 @@ test("--html export of the trained party works from disk: same party view, no se
 test("qkv party --serve: the live page's loss curve gains points and its attention maps refresh", async (t) => {
   const browser = await launchBrowser(t);
   if (!browser) return;
-  const child = spawn(process.execPath, ["build/src/cli/main.js", "party", "--serve", "--steps", "400", "--guests", "6", "--show", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["build/src/cli/main.js", "party", "--serve", "--steps", "1000", "--guests", "6", "--show", "0"], { stdio: ["ignore", "ignore", "pipe"] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let err = "";
@@ -121,5 +124,52 @@ test("qkv party --serve: the live page's loss curve gains points and its attenti
   } finally {
     child.kill("SIGINT");
     await browser.close();
+  }
+});
+
+test("qkv train --serve: a GPT's live page gains loss points while it trains", async (t) => {
+  const browser = await launchBrowser(t);
+  if (!browser) return;
+  const out = mkdtempSync(join(tmpdir(), "qkv-train-serve-"));
+  const child = spawn(process.execPath, ["build/src/cli/main.js", "train", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "2",
+    "--steps", "5000", "--eval-every", "0", "--sample", "0", "--out", out, "--serve"], { stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => {
+        err += c.toString();
+        const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`qkv train exited with ${code} before printing a URL: ${err}`)));
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1300 } });
+    await openPage(page, url);
+    await page.waitForFunction(() => Number(document.getElementById("loss")?.dataset.points ?? 0) >= 2, undefined, { timeout: 30_000 });
+    const first = await page.$eval("#loss", (c) => Number((c as HTMLCanvasElement).dataset.points));
+    await page.waitForFunction((n) => Number(document.getElementById("loss")?.dataset.points ?? 0) > n + 5, first, { timeout: 30_000 });
+    assert.equal(await page.$$eval("#grid canvas", (cs) => cs.length), 2, "one layer of two heads in the model view");
+    await page.screenshot({ path: join(ARTIFACTS, "visualizer-train-live.png"), fullPage: true });
+  } finally {
+    child.kill("SIGINT");
+    await new Promise((r) => child.once("exit", r));
+    await browser.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("without Chromium the browser tests fail under CI=true and skip loudly otherwise", async () => {
+  const ci = process.env.CI;
+  const skipped: string[] = [];
+  const t = { skip: (why?: string) => void skipped.push(why ?? "") };
+  try {
+    process.env.CI = "true";
+    await assert.rejects(launchBrowser(t, "/nonexistent/chromium"), /CI=true, so this is a failure/);
+    delete process.env.CI;
+    assert.equal(await launchBrowser(t, "/nonexistent/chromium"), null);
+    assert.deepEqual(skipped, ["browser test needs Chromium at /nonexistent/chromium (apt-get install -y chromium)"]);
+  } finally {
+    if (ci === undefined) delete process.env.CI;
+    else process.env.CI = ci;
   }
 });

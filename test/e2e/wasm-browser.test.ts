@@ -40,6 +40,7 @@ async function runInPage(url: string, workers: number, browser: NonNullable<Awai
   await page.goto(url);
   const r = await page.evaluate(async ([n, index, runtime]) => {
     const qkv = await import(index);
+    if (!(await qkv.initWasm())) throw new Error("initWasm: no wasm SIMD in Chromium");
     const threads = n > 1 ? await qkv.useWebWorkers(n) : 1;
     (await import(runtime)).setParallelThreshold(0); // every kernel call through the workers
     const rng = new qkv.Rng(1);

@@ -8,9 +8,9 @@ export const CHROMIUM = process.env.QKV_CHROMIUM ?? "/usr/bin/chromium";
 export const ARTIFACTS = "test-artifacts";
 
 /** A launched browser, or null after skipping the test (never a silent pass). */
-export async function launchBrowser(t: TestContext): Promise<Browser | null> {
-  if (!existsSync(CHROMIUM)) {
-    const why = `browser test needs Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+export async function launchBrowser(t: Pick<TestContext, "skip">, path = CHROMIUM): Promise<Browser | null> {
+  if (!existsSync(path)) {
+    const why = `browser test needs Chromium at ${path} (apt-get install -y chromium)`;
     if (process.env.CI === "true") throw new Error(`${why}; CI=true, so this is a failure`);
     console.warn(`SKIPPED: ${why}`);
     t.skip(why);
@@ -18,7 +18,7 @@ export async function launchBrowser(t: TestContext): Promise<Browser | null> {
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: path,
     args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-gpu"],
   });
 }

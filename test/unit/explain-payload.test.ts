@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildPayload, encodeF32, encodeU8, payloadJson, toBase64 } from "../../src/explain/payload.js";
-import { parseHeadRefs } from "../../src/explain/session.js";
+import { explainPayload, parseHeadRefs } from "../../src/explain/session.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
 import { traceAttention } from "../../src/explain/trace.js";
 import { MultiHeadAttention } from "../../src/nn/attention.js";
 import { randn } from "../../src/tensor/create.js";
@@ -23,6 +24,10 @@ test("encodeF32 round-trips exactly; encodeU8 rounds to the nearest 1/255 and cl
   assert.deepEqual(Array.from(f32(encodeF32(xs, [6]).b64)), Array.from(Float32Array.from(xs)));
   const u = encodeU8([0, 1, 0.5, -1, 2, 0.998], [6]);
   assert.deepEqual(Array.from(Buffer.from(u.b64, "base64")), [0, 255, 128, 0, 255, 254]);
+  // sqrt encoding: round(sqrt(v) * 255); 1/2048 (a long-context weight) keeps 6 steps instead of 0
+  const r = encodeU8([0.25, 1 / 2048, 1], [3], { sqrt: true });
+  assert.equal(r.sqrt, true);
+  assert.deepEqual(Array.from(Buffer.from(r.b64, "base64")), [128, 6, 255]);
 });
 
 test("buildPayload: GQA key heads repeated per query head, weights per head, JSON safe in a script tag", () => {
@@ -45,4 +50,16 @@ test("parseHeadRefs accepts {layer, head} integer pairs and refuses anything els
   for (const bad of [null, {}, [{ layer: -1, head: 0 }], [{ layer: 0.5, head: 0 }], [{ layer: "0", head: 0 }], [null], Array(1025).fill({ layer: 0, head: 0 })]) {
     assert.throws(() => parseHeadRefs(bad), /parseHeadRefs/);
   }
+});
+
+test("explainPayload with grad: each layer carries d(target)/d(weights) equal to the trace's", () => {
+  const rng = new Rng(8);
+  const mha = new MultiHeadAttention({ modelDim: 4, numHeads: 2, isCausal: true, rng });
+  const x = randn([1, 3, 4], rng);
+  const subject = { title: "t", tokens: ["a", "b", "c"], run: () => ({ logits: mha.forward(x) }), gradTarget: { label: "sum", of: (o: { logits?: Tensor }) => (o.logits as Tensor).sum() } };
+  const p = explainPayload(subject, { grad: true, ablationTable: false });
+  const { layers } = traceAttention(() => mha.forward(x), { gradOf: (y) => y.sum() });
+  assert.deepEqual(Array.from(f32(p.layers[0].grad!.b64)), Array.from(layers[0].weightsGrad!.values));
+  assert.ok(p.notes.some((n) => n.includes("d(sum) / d(attention weights)")));
+  assert.equal(explainPayload(subject, { ablationTable: false }).layers[0].grad, undefined, "no gradient unless asked");
 });

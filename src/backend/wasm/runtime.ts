@@ -39,6 +39,22 @@ function canShare(): boolean {
   return typeof SharedArrayBuffer === "function" && g.crossOriginIsolated !== false;
 }
 
+let compiled: Map<string, WebAssembly.Module> | null = null;
+
+/**
+ * Compiles the kernels asynchronously (for a browser's main thread, where large synchronous compiles
+ * are frowned upon); kernels then start without compiling. Resolves to whether wasm SIMD is available.
+ */
+export async function initWasm(): Promise<boolean> {
+  if (rt !== undefined || typeof WebAssembly !== "object") return wasmRuntime() !== null;
+  compiled = new Map();
+  for (const b64 of canShare() ? [binaries.sharedRelaxed, binaries.sharedSimd] : [binaries.privateRelaxed, binaries.privateSimd]) {
+    const bytes = decode(b64);
+    if (WebAssembly.validate(bytes)) compiled.set(b64, await WebAssembly.compile(bytes));
+  }
+  return wasmRuntime() !== null;
+}
+
 /** The runtime, compiling it on first call; null when the engine lacks WebAssembly SIMD. */
 export function wasmRuntime(): Runtime | null {
   if (rt !== undefined) return rt;
@@ -49,10 +65,11 @@ export function wasmRuntime(): Runtime | null {
     ? [[binaries.sharedRelaxed, true], [binaries.sharedSimd, false]]
     : [[binaries.privateRelaxed, true], [binaries.privateSimd, false]];
   for (const [b64, relaxed] of candidates) {
-    const bytes = decode(b64);
-    if (!WebAssembly.validate(bytes)) continue;
+    const pre = compiled?.get(b64);
+    const bytes = pre ? null : decode(b64);
+    if (bytes && !WebAssembly.validate(bytes)) continue;
     try {
-      const module = new WebAssembly.Module(bytes);
+      const module = pre ?? new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
       const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       rt = { module, memory, shared, relaxed, exports: instance.exports as Runtime["exports"] };

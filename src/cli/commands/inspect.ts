@@ -1,6 +1,6 @@
 // qkv inspect: attention of a trained model on a prompt, per layer and head, in the terminal
 // (heatmaps and the party view of one token), in the browser (--serve) or as one file (--html).
-import { noGrad, PartyTrainer } from "../../index.js";
+import { noGrad, PartyTrainer, tokenizerFromJSON, type TokenizerJSON } from "../../index.js";
 import { loadGpt } from "../../node.js";
 import { labelHeads } from "../../explain/heads.js";
 import type { Explainable } from "../../explain/session.js";
@@ -31,6 +31,8 @@ Options:
   --head N          only this head (default: all)
   --token N         the query token of the party view (default: the last; negative counts from the end)
   --max-tokens N    heatmap window in tokens, ending at --token (default 40)
+  --grad            also show, per head, |gradient × weight| of the predicted token's logit (which
+                    attention edges the prediction depends on) in the terminal and on the page
   --party           inspect a freshly trained party model instead of a checkpoint
   --steps N         training steps for --party (default 300)
   --seed N          seed for --party (default 0)
@@ -42,37 +44,21 @@ Options:
 Colour: truecolor when COLORTERM=truecolor, else 256 colours; plain text when NO_COLOR is set or
 stdout is not a terminal.`;
 
-type TokenizerJSON = { kind: "char"; chars: string[] } | { kind: "gpt2" };
-
-/** Encode and per-token display for the checkpoint's tokenizer (state.tokenizer, as qkv train writes it). */
-async function tokenizerOf(json: TokenizerJSON | undefined): Promise<{ encode(s: string): number[]; show(id: number): string }> {
-  if (json?.kind === "char" && Array.isArray(json.chars)) {
-    const ids = new Map(json.chars.map((c, i) => [c, i]));
-    return {
-      encode: (s) => Array.from(s, (ch) => {
-        const id = ids.get(ch);
-        if (id === undefined) throw new UsageError(`${NAME}: the prompt has ${JSON.stringify(ch)}, which is not in the model's ${json.chars.length}-character vocabulary`);
-        return id;
-      }),
-      show: (id) => json.chars[id],
-    };
-  }
-  if (json?.kind === "gpt2") {
-    const bpe = (await import("gpt-tokenizer/encoding/r50k_base")) as { encode(s: string): number[]; decode(ids: number[]): string };
-    return { encode: (s) => bpe.encode(s), show: (id) => bpe.decode([id]) };
-  }
-  throw new Error(`${NAME}: the checkpoint's state.tokenizer is ${JSON.stringify(json)}; expected {kind: "char", chars} or {kind: "gpt2"}`);
-}
-
 /** A GPT checkpoint on a prompt, as something to explain. */
 async function checkpointExplainable(dir: string, prompt: string): Promise<Explainable> {
   const loaded = await loadGpt(dir); // a qkv checkpoint or a Hugging Face GPT-2 directory, in eval mode
   const model = loaded.model;
-  const tok = await tokenizerOf(loaded.tokenizer as TokenizerJSON | undefined);
-  const ids = tok.encode(prompt);
+  if (loaded.tokenizer === null) throw new Error(`${NAME}: ${dir} names no tokenizer, so the prompt cannot be encoded`);
+  const tok = await tokenizerFromJSON(loaded.tokenizer as TokenizerJSON);
+  let ids: number[];
+  try {
+    ids = tok.encode(prompt);
+  } catch (err) {
+    throw new UsageError(`${NAME}: ${(err as Error).message}`); // a prompt the model cannot read
+  }
   if (ids.length === 0) throw new UsageError(`${NAME}: --prompt must not be empty`);
   if (ids.length > model.config.contextLength) throw new UsageError(`${NAME}: the prompt is ${ids.length} tokens; the model's context is ${model.config.contextLength}`);
-  return gptExplainable(model, ids, tok.show, `${loaded.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
+  return gptExplainable(model, ids, (id) => tok.decode([id]), `${loaded.dir}: "${prompt.length > 40 ? prompt.slice(0, 39) + "…" : prompt}"`);
 }
 
 export const inspect: Command = {
@@ -82,7 +68,7 @@ export const inspect: Command = {
   async run(argv) {
     const { values: v, positionals } = parseFlags(NAME, argv, {
       prompt: { type: "string" }, layer: { type: "string" }, head: { type: "string" }, token: { type: "string" }, "max-tokens": { type: "string" },
-      party: { type: "boolean" }, steps: { type: "string" }, seed: { type: "string" },
+      party: { type: "boolean" }, grad: { type: "boolean" }, steps: { type: "string" }, seed: { type: "string" },
       serve: { type: "boolean" }, html: { type: "string" }, host: { type: "string" }, port: { type: "string" },
     }, { positionals: 1 }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
     let subject: Explainable;
@@ -99,7 +85,9 @@ export const inspect: Command = {
       subject = await checkpointExplainable(positionals[0], v.prompt);
     }
     const mode = colorMode(process.stdout);
-    const { layers, result } = noGrad(() => traceAttention(() => subject.run()));
+    const target = v.grad ? subject.gradTarget : undefined;
+    if (v.grad && !target) throw new UsageError(`${NAME}: --grad needs a model with a prediction to differentiate`);
+    const { layers, result } = target ? traceAttention(() => subject.run(), { gradOf: (out) => target.of(out) }) : noGrad(() => traceAttention(() => subject.run()));
     const queryTokens = subject.queryTokens ?? subject.tokens;
     const T = layers[0].T;
     let token = v.token === undefined ? subject.focus ?? T - 1 : numberFlag(NAME, "token", v.token, { min: -T, max: T - 1 });
@@ -108,24 +96,29 @@ export const inspect: Command = {
     const headSel = v.head === undefined ? null : numberFlag(NAME, "head", v.head, { min: 0, max: layers[0].H - 1 });
     const maxTokens = v["max-tokens"] === undefined ? 40 : numberFlag(NAME, "max-tokens", v["max-tokens"], { min: 1, max: 1000 });
     const labels = labelHeads(layers, subject.ids ?? (layers[0].T === layers[0].S ? subject.tokens : []));
-    const out: string[] = [bold(mode, subject.title), ...(subject.notes?.(result) ?? []).map((n) => dim(mode, n)), ""];
+    const out: string[] = [bold(mode, subject.title), ...(subject.notes?.(result) ?? []).map((n) => dim(mode, n))];
+    if (target) out.push(dim(mode, `gradient maps: d(${target.label}) / d(attention weights), |gradient × weight| scaled to each head's max`));
+    out.push("");
     for (const l of layers) {
       if (layerSel !== null && l.index !== layerSel) continue;
       for (let h = 0; h < l.H; h++) {
         if (headSel !== null && h !== headSel) continue;
         const label = labels.find((x) => x.layer === l.index && x.head === h);
         out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, label }), "");
-        out.push(formatPartyView(l, h, token, subject.tokens, queryTokens, mode), "");
+        if (target) out.push(formatHeatmap(l, h, subject.tokens, queryTokens, mode, { maxTokens, focus: token, gradient: true }), "");
+        out.push(formatPartyView(l, h, token, subject.tokens, queryTokens, mode, { details: subject.details }), "");
       }
     }
-    process.stdout.write(out.join("\n"));
+    // a closed pipe (qkv inspect ... | head) ends the output quietly
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => { if (err.code !== "EPIPE") throw err; });
+    process.stdout.write(out.join("\n") + "\n");
     if (typeof v.html === "string") {
-      writeHtml(v.html, { ...subject, focus: token });
+      writeHtml(v.html, { ...subject, focus: token }, { grad: v.grad === true });
       process.stdout.write(`wrote ${v.html}\n`);
     }
     if (v.serve) {
       const port = v.port === undefined ? 0 : numberFlag(NAME, "port", v.port, { min: 0, max: 65535 });
-      const srv = await serveExplain({ ...subject, focus: token }, { host: typeof v.host === "string" ? v.host : undefined, port });
+      const srv = await serveExplain({ ...subject, focus: token }, { host: typeof v.host === "string" ? v.host : undefined, port, grad: v.grad === true });
       process.stderr.write(`qkv inspect: visualizer at ${srv.url} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
       await srv.close();

@@ -18,14 +18,17 @@ bit-identical to a run that was never interrupted.
 Options:
   --steps N     train to N steps in total instead (changes the learning-rate schedule)
   --json        one JSON object per line on stdout instead of the progress bar
-  --backend NAME  kernel backend (default: the one the run started with)`;
+  --backend NAME  kernel backend (default: the one the run started with)
+  --serve       open the attention visualizer while training (prints a local URL)
+  --host HOST   interface for --serve (default 127.0.0.1)
+  --port N      port for --serve (default: a random free port)`;
 
 export const resume: Command = {
   name: "resume",
   summary: "continue a training run from its checkpoint, exactly",
   usage,
   async run(argv) {
-    const parsed = parseFlags("resume", argv, { steps: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" } }, { positionals: 1 });
+    const parsed = parseFlags("resume", argv, { steps: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" }, serve: { type: "boolean" }, host: { type: "string" }, port: { type: "string" } }, { positionals: 1 });
     const values = parsed.values as Record<string, string | boolean | undefined>, positionals = parsed.positionals;
     if (positionals.length !== 1) throw new UsageError("resume: expected one checkpoint DIR");
     useBackend("resume", values.backend as string | undefined);
@@ -40,6 +43,7 @@ export const resume: Command = {
     const trainer = new Trainer(model, splitTokens(tokens, saved.valFraction), options.train);
     trainer.optimizer.loadStateDict((await loadCheckpoint(positionals[0])).optimizer);
     trainer.restore(state.trainer as TrainerState);
-    return runTraining({ trainer, tokenizer, options });
+    const serve = values.serve ? { host: typeof values.host === "string" ? values.host : undefined, port: values.port === undefined ? 0 : numberFlag("resume", "port", values.port, { min: 0, max: 65535 }) } : null;
+    return runTraining({ trainer, tokenizer, options, serve });
   },
 };

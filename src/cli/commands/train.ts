@@ -47,7 +47,11 @@ Output:
   --keep N             checkpoints kept, oldest removed first (default 3)
   --sample N           tokens to sample when done (default 200; 0 for none)
   --json               one JSON object per line on stdout instead of the progress bar
-  --backend NAME       kernel backend, js or wasm (default: the fastest available)`;
+  --backend NAME       kernel backend, js or wasm (default: the fastest available)
+  --serve              open the attention visualizer while training: prints a local URL; the loss curve
+                       and attention maps update live (Ctrl-C stops serving when training is done)
+  --host HOST          interface for --serve (default 127.0.0.1; anything else is warned about)
+  --port N             port for --serve (default: a random free port)`;
 
 const flags = {
   preset: { type: "string" }, layers: { type: "string" }, heads: { type: "string" }, "kv-heads": { type: "string" },
@@ -58,6 +62,7 @@ const flags = {
   clip: { type: "string" }, "eval-every": { type: "string" }, "eval-iters": { type: "string" }, "val-fraction": { type: "string" },
   seed: { type: "string" }, out: { type: "string" }, "save-every": { type: "string" }, keep: { type: "string" },
   sample: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" },
+  serve: { type: "boolean" }, host: { type: "string" }, port: { type: "string" },
 } as const;
 
 export const train: Command = {
@@ -111,6 +116,7 @@ export const train: Command = {
       out: resolve(typeof v.out === "string" ? v.out : "checkpoints"), saveEvery, keep: int("keep", 3),
       json: v.json === true, sample: int("sample", 200, 0), backend: getBackend(),
     };
-    return runTraining({ trainer: new Trainer(model, split, trainConfig), tokenizer, options });
+    const serve = v.serve ? { host: typeof v.host === "string" ? v.host : undefined, port: v.port === undefined ? 0 : numberFlag("train", "port", v.port, { min: 0, max: 65535 }) } : null;
+    return runTraining({ trainer: new Trainer(model, split, trainConfig), tokenizer, options, serve });
   },
 };

@@ -1,5 +1,5 @@
-// Shared helpers of the kernels: vector exp/tanh, fused multiply-add, the 6x8 micro-kernel, and
-// the dynamic work counter. Compiled by AssemblyScript (scripts/build-wasm.mjs), not by tsc.
+// Shared helpers of the kernels: vector exp/tanh, fused multiply-add, the packed 6x8 micro-kernel,
+// panel packing, and the dynamic work counter. Compiled by AssemblyScript (scripts/build-wasm.mjs), not by tsc.
 
 /** a * b + c; one rounding with relaxed SIMD, two without. */
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
@@ -58,58 +58,6 @@
 }
 
 /**
- * C[r, 0:8] += sum_k A(r, k) * B[k, 0:8] for r < mr, j < nr (the tile is 6 x 8).
- * A(r, k) is the f32 at a + r*aRs + k*aKs (bytes), so rows, columns or a transpose all fit;
- * B row k is 8 floats at b + k*bKs. Rows r >= mr reread row mr-1 and are discarded; B columns
- * j >= nr may hold anything finite or not and are discarded. tmp is 6*8 floats of scratch.
- */
-export function micro6x8(a: usize, aRs: usize, aKs: usize, b: usize, bKs: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, tmp: usize): void {
-  const last = <usize>(mr - 1);
-  const a0 = a, a1 = a + min<usize>(1, last) * aRs, a2 = a + min<usize>(2, last) * aRs;
-  const a3 = a + min<usize>(3, last) * aRs, a4 = a + min<usize>(4, last) * aRs, a5 = a + min<usize>(5, last) * aRs;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  let off: usize = 0, boff = b;
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(boff), b1 = v128.load(boff, 16);
-    let x = v128.load32_splat(a0 + off);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1 + off);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2 + off);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3 + off);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    x = v128.load32_splat(a4 + off);
-    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-    x = v128.load32_splat(a5 + off);
-    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
-    off += aKs;
-    boff += bKs;
-  }
-  if (mr == 6 && nr == 8) {
-    let p = c;
-    v128.store(p, f32x4.add(v128.load(p), c00)); v128.store(p, f32x4.add(v128.load(p, 16), c01), 16); p += ldc;
-    v128.store(p, f32x4.add(v128.load(p), c10)); v128.store(p, f32x4.add(v128.load(p, 16), c11), 16); p += ldc;
-    v128.store(p, f32x4.add(v128.load(p), c20)); v128.store(p, f32x4.add(v128.load(p, 16), c21), 16); p += ldc;
-    v128.store(p, f32x4.add(v128.load(p), c30)); v128.store(p, f32x4.add(v128.load(p, 16), c31), 16); p += ldc;
-    v128.store(p, f32x4.add(v128.load(p), c40)); v128.store(p, f32x4.add(v128.load(p, 16), c41), 16); p += ldc;
-    v128.store(p, f32x4.add(v128.load(p), c50)); v128.store(p, f32x4.add(v128.load(p, 16), c51), 16);
-    return;
-  }
-  v128.store(tmp, c00); v128.store(tmp, c01, 16); v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80); v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-  v128.store(tmp, c40, 128); v128.store(tmp, c41, 144); v128.store(tmp, c50, 160); v128.store(tmp, c51, 176);
-  for (let r = 0; r < mr; r++) {
-    for (let j = 0; j < nr; j++) {
-      const p = c + <usize>r * ldc + (<usize>j << 2);
-      store<f32>(p, load<f32>(p) + load<f32>(tmp + (<usize>(r * 8 + j) << 2)));
-    }
-  }
-}
-
-/**
  * Packs op(B) (K, N) into column panels of 8: bp[jb][k][0:8], zero-padded past N.
  * op(B)[k, j] is at b + (trans ? j*K + k : k*N + j) * 4. Panels jb in [j0, j1).
  */
@@ -137,8 +85,10 @@ export function packPanels(bp: usize, b: usize, K: i32, N: i32, trans: bool, jb0
 }
 
 /**
- * micro6x8 on packed A, ap[k][0:6] (24 bytes per k), and B rows of 8 floats bKs bytes apart (32 when
- * packed), so every load uses an immediate offset from one of two moving pointers.
+ * The 6x8 register tile: C[r, 0:8] += sum_k A[r, k] * B[k, 0:8] for r < mr, j < nr. A is packed,
+ * ap[k][0:6] (24 bytes per k); B rows are 8 floats bKs bytes apart (32 when packed), so every load is
+ * an immediate offset from one of two moving pointers. Rows r >= mr and columns j >= nr are computed
+ * from whatever is there and discarded; tmp is 6*8 floats of scratch for such partial tiles.
  */
 export function micro6x8p(ap: usize, bp: usize, bKs: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
