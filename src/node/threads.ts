@@ -3,11 +3,8 @@
 // block, runs its own share, then waits (Atomics.wait is allowed on Node's main thread).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { checkHelperError, poolControl, startKernel } from "../backend/wasm/pool-control.js";
 import { setPool, wasmRuntime, type Pool } from "../backend/wasm/runtime.js";
-
-// control block (Int32): 0 generation, 1 export index (-1 = exit), 2 arg count, 3 helpers still running, 4 error flag
-const CTRL_INTS = 16;
-const MAX_ARGS = 48;
 
 let workers: Worker[] = [];
 
@@ -20,8 +17,8 @@ export async function useThreads(n: number = availableParallelism()): Promise<nu
   const rt = wasmRuntime();
   if (!rt || !rt.shared || n <= 1) return 1;
   const names = Object.keys(rt.exports).filter((k) => typeof rt.exports[k] === "function");
-  const sab = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8);
-  const ctrl = new Int32Array(sab, 0, CTRL_INTS), args = new Float64Array(sab, CTRL_INTS * 4, MAX_ARGS);
+  const control = poolControl();
+  const { sab, ctrl } = control;
   const url = new URL("./wasm-worker.js", import.meta.url);
   const started = Array.from({ length: n - 1 }, (_, i) => new Worker(url, { workerData: { module: rt.module, memory: rt.memory, sab, index: i + 1, names } }));
   await Promise.all(started.map((w) => new Promise<void>((resolve, reject) => {
@@ -32,22 +29,11 @@ export async function useThreads(n: number = availableParallelism()): Promise<nu
   workers = started;
   const pool: Pool = {
     size: started.length,
-    start(name, a) {
-      if (a.length > MAX_ARGS) throw new Error(`useThreads: kernel ${name} has ${a.length} arguments, more than ${MAX_ARGS}`);
-      args.set(a);
-      ctrl[1] = names.indexOf(name);
-      ctrl[2] = a.length;
-      Atomics.store(ctrl, 3, started.length);
-      Atomics.add(ctrl, 0, 1);
-      Atomics.notify(ctrl, 0);
-    },
+    start: (name, a) => startKernel(control, names, started.length, "useThreads", name, a),
     wait() {
       for (let spin = 0; spin < 2000 && Atomics.load(ctrl, 3) !== 0; spin++);
       for (let left = Atomics.load(ctrl, 3); left !== 0; left = Atomics.load(ctrl, 3)) Atomics.wait(ctrl, 3, left);
-      if (ctrl[4] !== 0) {
-        ctrl[4] = 0;
-        throw new Error("qkv wasm worker: a kernel trapped in a helper thread");
-      }
+      checkHelperError(control);
     },
   };
   const stop = (): void => {

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 
 const { module, memory, sab, index, names } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; sab: SharedArrayBuffer; index: number; names: string[] };
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-const ctrl = new Int32Array(sab, 0, 16), args = new Float64Array(sab, 64, 48);
+const ctrl = new Int32Array(sab, 0, 16), args = new Float64Array(sab, 64, 48); // the layout of backend/wasm/pool-control.ts
 // read the generation before saying ready: the first job may bump it right after
 let gen = Atomics.load(ctrl, 0);
 parentPort?.postMessage("ready");

@@ -1,10 +1,8 @@
 // Browser threads for the wasm kernels: Web Workers sharing the module's memory, available only
 // when the page is cross-origin isolated (SharedArrayBuffer). Same protocol as qkv/node's
 // useThreads, except that the main thread may not Atomics.wait: it spins until the helpers finish.
+import { CTRL_INTS, MAX_ARGS, checkHelperError, poolControl, startKernel } from "./pool-control.js";
 import { setPool, wasmRuntime, type Pool } from "./runtime.js";
-
-const CTRL_INTS = 16;
-const MAX_ARGS = 48;
 
 // The worker body, as a string for a Blob URL (a bundler-free way to ship a worker).
 const WORKER = `
@@ -36,8 +34,8 @@ export async function useWebWorkers(n: number = globalThis.navigator?.hardwareCo
   const rt = wasmRuntime();
   if (!rt || !rt.shared || n <= 1 || typeof Worker !== "function") return 1;
   const names = Object.keys(rt.exports).filter((k) => typeof rt.exports[k] === "function");
-  const sab = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8);
-  const ctrl = new Int32Array(sab, 0, CTRL_INTS), args = new Float64Array(sab, CTRL_INTS * 4, MAX_ARGS);
+  const control = poolControl();
+  const { sab, ctrl } = control;
   const url = URL.createObjectURL(new Blob([WORKER], { type: "text/javascript" }));
   const started = Array.from({ length: n - 1 }, () => new Worker(url));
   await Promise.all(started.map((w, i) => new Promise<void>((resolve, reject) => {
@@ -49,21 +47,10 @@ export async function useWebWorkers(n: number = globalThis.navigator?.hardwareCo
   workers = started;
   const pool: Pool = {
     size: started.length,
-    start(name, a) {
-      if (a.length > MAX_ARGS) throw new Error(`useWebWorkers: kernel ${name} has ${a.length} arguments, more than ${MAX_ARGS}`);
-      args.set(a);
-      ctrl[1] = names.indexOf(name);
-      ctrl[2] = a.length;
-      Atomics.store(ctrl, 3, started.length);
-      Atomics.add(ctrl, 0, 1);
-      Atomics.notify(ctrl, 0);
-    },
+    start: (name, a) => startKernel(control, names, started.length, "useWebWorkers", name, a),
     wait() {
       while (Atomics.load(ctrl, 3) !== 0); // the page's main thread may not block
-      if (ctrl[4] !== 0) {
-        ctrl[4] = 0;
-        throw new Error("qkv wasm worker: a kernel trapped in a helper thread");
-      }
+      checkHelperError(control);
     },
   };
   stop = () => {
