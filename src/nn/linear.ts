@@ -1,6 +1,5 @@
 // Linear: y = x W + b with W stored (in, out), as in the seed formula Q = X W^Q.
-import { add } from "../ops/elementwise.js";
-import { matmul } from "../ops/matmul.js";
+import { linear } from "../ops/linear.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import type { Rng } from "../util/random.js";
@@ -29,7 +28,6 @@ export class Linear extends Module {
   /** (..., in) -> (..., out) */
   forward(x: Tensor): Tensor {
     check(x.shape[x.ndim - 1] === this.inFeatures, "Linear.forward", () => `expected input (..., ${this.inFeatures}), got ${fmtShape(x.shape)}`);
-    const y = matmul(x, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    return linear(x, this.weight, this.bias);
   }
 }

@@ -14,3 +14,4 @@ export * from "./update.js";
 export * from "./alibi.js";
 export * from "./rope.js";
 export * from "./matmul-transposed.js";
+export * from "./linear.js";

@@ -1,0 +1,49 @@
+// linear(x, W, b) = x . W + b with W stored (K, N), as nn.Linear: the bias seeds the output rows and
+// the matmul kernel accumulates onto it, so no separate broadcast add runs forward.
+import { record } from "../autograd/graph.js";
+import { kernels } from "../backend/select.js";
+import type { FloatArray } from "../backend/kernels.js";
+import { allocArray, isFloat } from "../tensor/storage.js";
+import { Tensor } from "../tensor/tensor.js";
+import { check, fmtShape } from "../util/assert.js";
+import { add } from "./elementwise.js";
+import { matmul } from "./matmul.js";
+
+/** x (..., K), weight (K, N), bias (N) or null -> (..., N); equal to add(matmul(x, weight), bias). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const fn = "linear";
+  check(x instanceof Tensor && weight instanceof Tensor && (bias === null || bias instanceof Tensor), fn, "expected x and weight Tensors and a bias Tensor or null");
+  if (bias === null) return matmul(x, weight);
+  // mixed dtypes (float64 gradient checks against float32 modules) promote through the composite
+  if (!(isFloat(x.dtype) && x.dtype === weight.dtype && x.dtype === bias.dtype)) return add(matmul(x, weight), bias);
+  check(x.ndim >= 1 && weight.ndim === 2 && x.shape[x.ndim - 1] === weight.shape[0] && bias.ndim === 1 && bias.shape[0] === weight.shape[1], fn, () => `expected x (..., K), weight (K, N) and bias (N,), got ${fmtShape(x.shape)}, ${fmtShape(weight.shape)} and ${fmtShape(bias.shape)}`);
+  const [K, N] = weight.shape;
+  const M = K === 0 ? 0 : x.size / K; // rows of x, flattened
+  const out = allocArray(x.dtype, M * N) as FloatArray;
+  for (let r = 0; r < M; r++) out.set(bias.values as FloatArray, r * N);
+  kernels().matmul(out, x.values as FloatArray, weight.values as FloatArray, 1, M, K, N, 0, 0, false, false, true);
+  const y = Tensor.fromArray(out, [...x.shape.slice(0, -1), N], x.dtype);
+  return record(y, fn, [x, weight, bias], (g) => {
+    const gv = g.values as FloatArray;
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      // dx = dy . W^T: (M, N) @ (N, K), W stored (K, N)
+      const d = allocArray(x.dtype, x.size) as FloatArray;
+      kernels().matmul(d, gv, weight.values as FloatArray, 1, M, N, K, 0, 0, false, true, false);
+      dx = Tensor.fromArray(d, x.shape, x.dtype);
+    }
+    if (weight.requiresGrad) {
+      // dW = x^T . dy: (K, M) @ (M, N), x stored (M, K)
+      const d = allocArray(weight.dtype, weight.size) as FloatArray;
+      kernels().matmul(d, x.values as FloatArray, gv, 1, K, M, N, 0, 0, true, false, false);
+      dw = Tensor.fromArray(d, weight.shape, weight.dtype);
+    }
+    if (bias.requiresGrad) {
+      // db = sum of dy over the rows
+      const d = allocArray(bias.dtype, N) as FloatArray;
+      kernels().reduce("sum", d, gv, 1, M, N);
+      db = Tensor.fromArray(d, bias.shape, bias.dtype);
+    }
+    return [dx, dw, db];
+  });
+}
