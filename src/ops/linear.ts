@@ -7,7 +7,7 @@ import { allocArray, isFloat } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { add } from "./elementwise.js";
-import { matmul } from "./matmul.js";
+import { matmul, product } from "./matmul.js";
 
 /** x (..., K), weight (K, N), bias (N) or null -> (..., N); equal to add(matmul(x, weight), bias). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
@@ -26,18 +26,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return record(y, fn, [x, weight, bias], (g) => {
     const gv = g.values as FloatArray;
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) {
-      // dx = dy . W^T: (M, N) @ (N, K), W stored (K, N)
-      const d = allocArray(x.dtype, x.size) as FloatArray;
-      kernels().matmul(d, gv, weight.values as FloatArray, 1, M, N, K, 0, 0, false, true, false);
-      dx = Tensor.fromArray(d, x.shape, x.dtype);
-    }
-    if (weight.requiresGrad) {
-      // dW = x^T . dy: (K, M) @ (M, N), x stored (M, K)
-      const d = allocArray(weight.dtype, weight.size) as FloatArray;
-      kernels().matmul(d, x.values as FloatArray, gv, 1, K, M, N, 0, 0, true, false, false);
-      dw = Tensor.fromArray(d, weight.shape, weight.dtype);
-    }
+    // dx = dy . W^T: (M, N) @ (N, K), W stored (K, N); dW = x^T . dy: (K, M) @ (M, N), x stored (M, K)
+    if (x.requiresGrad) dx = product(x.shape, x.dtype, gv, weight.values as FloatArray, M, N, K, false, true);
+    if (weight.requiresGrad) dw = product(weight.shape, weight.dtype, x.values as FloatArray, gv, K, M, N, true, false);
     if (bias.requiresGrad) {
       // db = sum of dy over the rows
       const d = allocArray(bias.dtype, N) as FloatArray;

@@ -1,11 +1,11 @@
 // x . w^T with w stored (N, K): a tied LM head (logits = h . E^T for the (V, C) embedding E)
 // without materialising the transpose. Uses the kernel's transB flag, forward and backward.
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
 import type { FloatArray } from "../backend/kernels.js";
-import { allocArray, isFloat } from "../tensor/storage.js";
+import { isFloat } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
+import { product } from "./matmul.js";
 
 /** x (..., K) and w (N, K) -> x . w^T (..., N); equal to matmul(x, transpose(w)). */
 export function matmulTransposed(x: Tensor, w: Tensor): Tensor {
@@ -14,24 +14,13 @@ export function matmulTransposed(x: Tensor, w: Tensor): Tensor {
   check(isFloat(x.dtype) && x.dtype === w.dtype, "matmulTransposed", `x and w must share one float dtype, got ${x.dtype} and ${w.dtype}`);
   const [N, K] = w.shape;
   const M = K === 0 ? 0 : x.size / K; // rows of x, flattened
-  const out = allocArray(x.dtype, M * N) as FloatArray;
-  kernels().matmul(out, x.values as FloatArray, w.values as FloatArray, 1, M, K, N, 0, 0, false, true, false);
-  const y = Tensor.fromArray(out, [...x.shape.slice(0, -1), N], x.dtype);
+  const y = product([...x.shape.slice(0, -1), N], x.dtype, x.values as FloatArray, w.values as FloatArray, M, K, N, false, true);
   return record(y, "matmulTransposed", [x, w], (g) => {
     const gv = g.values as FloatArray;
     let dx: Tensor | null = null, dw: Tensor | null = null;
-    if (x.requiresGrad) {
-      // y = x w^T, so dx = dy . w: (M, N) @ (N, K)
-      const d = allocArray(x.dtype, x.size) as FloatArray;
-      kernels().matmul(d, gv, w.values as FloatArray, 1, M, N, K, 0, 0, false, false, false);
-      dx = Tensor.fromArray(d, x.shape, x.dtype);
-    }
-    if (w.requiresGrad) {
-      // dw = dy^T . x: (N, M) @ (M, K), dy stored (M, N)
-      const d = allocArray(w.dtype, w.size) as FloatArray;
-      kernels().matmul(d, gv, x.values as FloatArray, 1, N, M, K, 0, 0, true, false, false);
-      dw = Tensor.fromArray(d, w.shape, w.dtype);
-    }
+    // y = x w^T, so dx = dy . w: (M, N) @ (N, K); dw = dy^T . x: (N, M) @ (M, K), dy stored (M, N)
+    if (x.requiresGrad) dx = product(x.shape, x.dtype, gv, w.values as FloatArray, M, N, K, false, false);
+    if (w.requiresGrad) dw = product(w.shape, w.dtype, gv, x.values as FloatArray, N, M, K, true, false);
     return [dx, dw];
   });
 }

@@ -45,6 +45,16 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
   return reshape(gemm(aFull, bFull, batch, M, K, N), [...batchShape, M, N]);
 }
 
+/**
+ * A fresh product op(A) . op(B), op(A) (M, K) and op(B) (K, N) (transposed storage when asked), as
+ * a tensor of `shape`: the building block of the single-batch backward rules (linear, matmulTransposed).
+ */
+export function product(shape: readonly number[], dtype: DType, a: FloatArray, b: FloatArray, M: number, K: number, N: number, transA: boolean, transB: boolean): Tensor {
+  const out = allocArray(dtype, M * N) as FloatArray;
+  kernels().matmul(out, a, b, 1, M, K, N, 0, 0, transA, transB, false);
+  return Tensor.fromArray(out, shape, dtype);
+}
+
 /** (batch, M, K) @ (batch, K, N) on contiguous operands, with its backward. */
 function gemm(a: Tensor, b: Tensor, batch: number, M: number, K: number, N: number): Tensor {
   const bStride = b.ndim === 2 ? 0 : K * N;
