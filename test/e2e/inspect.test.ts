@@ -14,6 +14,7 @@ import { Tensor } from "../../src/tensor/tensor.js";
 import { Rng } from "../../src/util/random.js";
 import { AttentionStack, ids } from "../helpers/attention-stack.js";
 import { partyToy } from "../helpers/party-toy.js";
+import { servedUrl } from "../helpers/browser.js";
 
 const ESC = /\x1b\[/;
 
@@ -111,15 +112,7 @@ test("qkv inspect --serve prints a tokened 127.0.0.1 URL whose trace answers, an
   const { spawn } = await import("node:child_process");
   const child = spawn(process.execPath, ["build/src/cli/main.js", "inspect", "--party", "--steps", "20", "--serve"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = "";
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`exited with ${code}: ${err}`)));
-    });
+    const url = await servedUrl(child, "qkv inspect");
     const u = new URL(url);
     const trace = await fetch(`${u.origin}/api/trace${u.search}`);
     assert.equal(trace.status, 200);

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { partyExplainable } from "../../src/cli/party-view.js";
 import { serveExplain, writeHtml } from "../../src/cli/visualize.js";
 import { PartyTrainer } from "../../src/train/party.js";
-import { ARTIFACTS, launchBrowser } from "../helpers/browser.js";
+import { ARTIFACTS, launchBrowser, servedUrl } from "../helpers/browser.js";
 import { GUESTS, partyToy } from "../helpers/party-toy.js";
 
 let trainer: PartyTrainer | null = null;
@@ -101,15 +101,7 @@ test("qkv party --serve: the live page's loss curve gains points and its attenti
   if (!browser) return;
   const child = spawn(process.execPath, ["build/src/cli/main.js", "party", "--serve", "--steps", "1000", "--guests", "6", "--show", "0"], { stdio: ["ignore", "ignore", "pipe"] });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = "";
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`qkv party exited with ${code} before printing a URL: ${err}`)));
-    });
+    const url = await servedUrl(child, "qkv party");
     const page = await browser.newPage({ viewport: { width: 1280, height: 1300 } });
     await openPage(page, url);
     const points = () => page.$eval("#loss", (c) => Number((c as HTMLCanvasElement).dataset.points ?? 0));
@@ -134,15 +126,7 @@ test("qkv train --serve: a GPT's live page gains loss points while it trains", a
   const child = spawn(process.execPath, ["build/src/cli/main.js", "train", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "2",
     "--steps", "5000", "--eval-every", "0", "--sample", "0", "--out", out, "--serve"], { stdio: ["ignore", "ignore", "pipe"] });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = "";
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`qkv train exited with ${code} before printing a URL: ${err}`)));
-    });
+    const url = await servedUrl(child, "qkv train");
     const page = await browser.newPage({ viewport: { width: 1280, height: 1300 } });
     await openPage(page, url);
     await page.waitForFunction(() => Number(document.getElementById("loss")?.dataset.points ?? 0) >= 2, undefined, { timeout: 30_000 });

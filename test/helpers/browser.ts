@@ -1,5 +1,6 @@
 // Headless Chromium through playwright-core for the visualizer tests. Without /usr/bin/chromium the
 // tests fail under CI=true and skip loudly elsewhere (.ci/run installs Debian's chromium).
+import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import type { TestContext } from "node:test";
 import { chromium, type Browser } from "playwright-core";
@@ -20,5 +21,18 @@ export async function launchBrowser(t: Pick<TestContext, "skip">, path = CHROMIU
   return chromium.launch({
     executablePath: path,
     args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-gpu"],
+  });
+}
+
+/** The tokened 127.0.0.1 URL a `--serve` command prints on stderr; rejects if it exits first. */
+export function servedUrl(child: ChildProcessWithoutNullStreams | ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let err = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      err += c.toString();
+      const m = /visualizer at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32})/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`${what} exited with ${code} before printing a URL: ${err}`)));
   });
 }
