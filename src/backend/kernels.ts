@@ -53,6 +53,8 @@ export interface Kernels {
   where(out: AnyArray, cond: Uint8Array, a: AnyArray, b: AnyArray, shape: readonly number[], cStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void;
   /** out[outOffset + idx . outStrides] (= or +=) x[xOffset + idx . xStrides] for every idx in `shape`. */
   copyStrided(out: AnyArray, outOffset: number, outStrides: readonly number[], x: AnyArray, xOffset: number, xStrides: readonly number[], shape: readonly number[], accumulate: boolean): void;
+  /** out[i] = x[i] converted to out's dtype: to bool x != 0, to int32 truncated, to floats as is. */
+  cast(out: AnyArray, x: AnyArray, n: number): void;
   /** out[o, i] = op over j of x[o, j, i]; x is (outer, n, inner). */
   reduce(op: ReduceOp, out: AnyArray, x: AnyArray, outer: number, n: number, inner: number): void;
   /**

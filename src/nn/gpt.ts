@@ -8,7 +8,8 @@ import { embedding } from "../ops/gather.js";
 import { crossEntropy } from "../ops/loss.js";
 import { matmulTransposed } from "../ops/matmul-transposed.js";
 import { slice } from "../ops/movement.js";
-import { randn } from "../tensor/create.js";
+import { assign } from "../ops/update.js";
+import { randn, zeros } from "../tensor/create.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { Rng } from "../util/random.js";
@@ -184,8 +185,8 @@ export class GPT extends Module {
     for (const block of this.blocks) {
       for (const lin of [block.attn.wQ, block.attn.wK, block.attn.wV, block.attn.wO, block.mlp.fc, block.mlp.proj]) {
         const std = lin === block.attn.wO || lin === block.mlp.proj ? residualStd : 0.02;
-        lin.weight.values.set(randn(lin.weight.shape, rng, { std }).values);
-        lin.bias?.values.fill(0);
+        assign(lin.weight, randn(lin.weight.shape, rng, { std }));
+        if (lin.bias) assign(lin.bias, zeros(lin.bias.shape));
       }
     }
   }

@@ -1,5 +1,6 @@
 // Module: finds its parameters by walking its own fields (tensors that require grad, sub-modules,
 // arrays of sub-modules), so no module keeps a hand-written parameter table.
+import { assign } from "../ops/update.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { shapesEqual } from "../util/shape.js";
@@ -57,10 +58,7 @@ export abstract class Module {
       check(t instanceof Tensor, fn, `entry ${name} is not a Tensor`);
       check(shapesEqual(t.shape, p.shape), fn, () => `${name} must have shape ${fmtShape(p.shape)}, got ${fmtShape(t.shape)}`);
     }
-    for (const [name, p] of params) {
-      const src = (entries.get(name) as Tensor).values;
-      p.values.set(src);
-    }
+    for (const [name, p] of params) assign(p, entries.get(name) as Tensor);
   }
 
   /** Sets training mode (dropout on) for this module and all sub-modules. */

@@ -1,9 +1,9 @@
 // Scaled dot-product attention: the fused kernel and its composite reference.
 // Shape letters: B batch, H query heads, G key/value heads, T queries, S keys, D head dim, Dv value dim.
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import type { AttentionDims, FloatArray } from "../backend/kernels.js";
-import { allocArray, isFloat } from "../tensor/storage.js";
+import { device } from "../backend/select.js";
+import type { AttentionDims } from "../backend/kernels.js";
+import { isFloat } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import type { Rng } from "../util/random.js";
@@ -123,22 +123,23 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if ((opts.dropout ?? 0) > 0) return attentionReference(q, k, v, opts);
   const { B, H, T, S, Dv } = dims;
   const dtype = q.dtype;
-  const out = allocArray(dtype, B * H * T * Dv) as FloatArray;
-  const lse = allocArray(dtype, B * H * T) as FloatArray;
-  const weights = opts.returnWeights ? (allocArray(dtype, B * H * T * S) as FloatArray) : null;
-  const maskv = mask ? (mask.values as Uint8Array) : null, biasv = bias ? (bias.values as FloatArray) : null;
-  kernels().attentionForward(out, lse, weights, q.values as FloatArray, k.values as FloatArray, v.values as FloatArray, maskv, biasv, dims);
+  const d = device();
+  const out = d.alloc(dtype, B * H * T * Dv);
+  const lse = d.alloc(dtype, B * H * T);
+  const weights = opts.returnWeights ? d.alloc(dtype, B * H * T * S) : null;
+  const maskv = mask ? mask.storage : null, biasv = bias ? bias.storage : null;
+  d.attentionForward(out, lse, weights, q.storage, k.storage, v.storage, maskv, biasv, dims);
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
-  const output = record(Tensor.fromArray(out, [B, H, T, Dv], dtype), "scaledDotProductAttention", inputs, (g) => {
-    const dq = allocArray(dtype, q.size) as FloatArray, dk = allocArray(dtype, k.size) as FloatArray, dv = allocArray(dtype, v.size) as FloatArray;
-    const dbias = bias?.requiresGrad ? (allocArray(dtype, B * H * T * S) as FloatArray) : null;
-    kernels().attentionBackward(dq, dk, dv, dbias, g.values as FloatArray, q.values as FloatArray, k.values as FloatArray, v.values as FloatArray, out, lse, maskv, biasv, dims);
-    const grads: (Tensor | null)[] = [Tensor.fromArray(dq, q.shape, dtype), Tensor.fromArray(dk, k.shape, dtype), Tensor.fromArray(dv, v.shape, dtype)];
-    if (bias) grads.push(dbias && unbroadcast(Tensor.fromArray(dbias, [B, H, T, S], dtype), bias.shape));
+  const output = record(new Tensor(out, [B, H, T, Dv]), "scaledDotProductAttention", inputs, (g) => {
+    const dq = d.alloc(dtype, q.size), dk = d.alloc(dtype, k.size), dv = d.alloc(dtype, v.size);
+    const dbias = bias?.requiresGrad ? d.alloc(dtype, B * H * T * S) : null;
+    d.attentionBackward(dq, dk, dv, dbias, g.storage, q.storage, k.storage, v.storage, out, lse, maskv, biasv, dims);
+    const grads: (Tensor | null)[] = [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
+    if (bias) grads.push(dbias && unbroadcast(new Tensor(dbias, [B, H, T, S]), bias.shape));
     return grads;
   });
   if (!opts.returnWeights) return output;
-  return { output, weights: Tensor.fromArray(weights as FloatArray, [B, H, T, S], dtype) };
+  return { output, weights: new Tensor(weights!, [B, H, T, S]) };
 }
 
 /** The bool (1|B, 1|H, T, S) "may attend" mask that the options describe, or null for all-true. */

@@ -1,7 +1,7 @@
 // Elementwise ops with NumPy broadcasting, and their gradients (summed back to each input's shape).
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import type { BinaryOp, FloatArray, UnaryOp } from "../backend/kernels.js";
+import { device } from "../backend/select.js";
+import type { BinaryOp, UnaryOp } from "../backend/kernels.js";
 import { allocArray, isFloat, type DType } from "../tensor/storage.js";
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
@@ -43,9 +43,9 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
 
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = allocArray(outDtype, sizeOf(shape));
-  kernels().binary(op, out, a.values, b.values, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
-  return Tensor.fromArray(out, shape, outDtype);
+  const d = device(), out = d.alloc(outDtype, sizeOf(shape));
+  d.binary(op, out, a.storage, b.storage, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+  return new Tensor(out, shape);
 }
 
 function arith(op: BinaryOp, x: TensorLike, y: TensorLike, grads: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
@@ -128,13 +128,13 @@ export function logicalAnd(x: Tensor, y: Tensor): Tensor {
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   check(x instanceof Tensor, op, `expected a Tensor, got ${typeof x}`);
   const a = asFloat(x);
-  const out = allocArray(a.dtype, a.size) as FloatArray;
-  kernels().unary(op, out, a.values as FloatArray, a.size);
-  const y = Tensor.fromArray(out, a.shape, a.dtype);
+  const d = device(), out = d.alloc(a.dtype, a.size);
+  d.unary(op, out, a.storage, a.size);
+  const y = new Tensor(out, a.shape);
   return record(y, op, [a], (g) => {
-    const dx = allocArray(a.dtype, a.size) as FloatArray;
-    kernels().unaryBackward(op, dx, a.values as FloatArray, out, asFloat(g).values as FloatArray, a.size);
-    return [Tensor.fromArray(dx, a.shape, a.dtype)];
+    const dx = d.alloc(a.dtype, a.size);
+    d.unaryBackward(op, dx, a.storage, out, asFloat(g).storage, a.size);
+    return [new Tensor(dx, a.shape)];
   });
 }
 
@@ -158,9 +158,9 @@ export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   const a = asTensor(x, like), b = asTensor(y, like);
   const dtype = promote(a.dtype, b.dtype);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
-  const out = allocArray(dtype, sizeOf(shape));
-  kernels().where(out, cond.values as Uint8Array, a.values, b.values, shape, broadcastStrides(cond.shape, shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
-  return record(Tensor.fromArray(out, shape, dtype), "where", [a, b], (g) => [
+  const d = device(), out = d.alloc(dtype, sizeOf(shape));
+  d.where(out, cond.storage, a.storage, b.storage, shape, broadcastStrides(cond.shape, shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+  return record(new Tensor(out, shape), "where", [a, b], (g) => [
     a.requiresGrad ? unbroadcast(where(cond, g, 0), a.shape) : null,
     b.requiresGrad ? unbroadcast(where(cond, 0, g), b.shape) : null,
   ]);

@@ -1,7 +1,6 @@
 // Gathering by index: embedding lookup (rows by id) and torch.gather along an axis, with scatter-add backwards.
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import type { FloatArray } from "../backend/kernels.js";
+import { device } from "../backend/select.js";
 import { allocArray, isFloat } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
@@ -12,17 +11,20 @@ export function embedding(ids: Tensor, weight: Tensor): Tensor {
   check(ids.dtype === "int32", "embedding", `ids must be int32, got ${ids.dtype}`);
   check(weight.ndim === 2 && isFloat(weight.dtype), "embedding", () => `weight must be a float (V, C) matrix, got ${fmtShape(weight.shape)} ${weight.dtype}`);
   const [V, C] = weight.shape;
-  const idv = ids.values as Int32Array;
-  for (let i = 0; i < idv.length; i++) {
-    check(idv[i] >= 0 && idv[i] < V, "embedding", () => `token id ${idv[i]} at index ${i} is out of range [0, ${V})`);
+  if (ids.onHost) {
+    // ids on the GPU cannot be read synchronously; there the kernel leaves an out-of-range id's row zero
+    const idv = ids.values as Int32Array;
+    for (let i = 0; i < idv.length; i++) {
+      check(idv[i] >= 0 && idv[i] < V, "embedding", () => `token id ${idv[i]} at index ${i} is out of range [0, ${V})`);
+    }
   }
-  const N = idv.length;
-  const out = allocArray(weight.dtype, N * C) as FloatArray;
-  kernels().embeddingForward(out, weight.values as FloatArray, idv, N, C);
-  return record(Tensor.fromArray(out, [...ids.shape, C], weight.dtype), "embedding", [weight], (g) => {
-    const dw = allocArray(weight.dtype, weight.size) as FloatArray;
-    kernels().embeddingBackward(dw, g.values as FloatArray, idv, N, C);
-    return [Tensor.fromArray(dw, weight.shape, weight.dtype)];
+  const N = ids.size;
+  const d = device(), out = d.alloc(weight.dtype, N * C);
+  d.embeddingForward(out, weight.storage, ids.storage, N, C);
+  return record(new Tensor(out, [...ids.shape, C]), "embedding", [weight], (g) => {
+    const dw = d.alloc(weight.dtype, weight.size);
+    d.embeddingBackward(dw, g.storage, ids.storage, N, C);
+    return [new Tensor(dw, weight.shape)];
   });
 }
 

@@ -15,3 +15,5 @@ export * from "./alibi.js";
 export * from "./rope.js";
 export * from "./matmul-transposed.js";
 export * from "./linear.js";
+export * from "./memory.js";
+export * from "./place.js";

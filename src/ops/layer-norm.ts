@@ -1,8 +1,6 @@
 // Layer normalization over the last axis (Ba, Kiros and Hinton 2016), fused kernel with saved statistics.
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import type { FloatArray } from "../backend/kernels.js";
-import { allocArray } from "../tensor/storage.js";
+import { device } from "../backend/select.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { asFloat } from "./elementwise.js";
@@ -18,19 +16,19 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   for (const [name, p] of [["weight", weight], ["bias", bias]] as const) {
     check(p === null || (p.ndim === 1 && p.shape[0] === C && p.dtype === a.dtype), "layerNorm", () => `${name} must be (${C},) ${a.dtype} for input ${fmtShape(a.shape)}, got ${p && fmtShape(p.shape)} ${p?.dtype}`);
   }
-  const out = allocArray(a.dtype, a.size) as FloatArray;
-  const mean = allocArray(a.dtype, N) as FloatArray, rstd = allocArray(a.dtype, N) as FloatArray;
-  const w = weight ? (weight.values as FloatArray) : null, b = bias ? (bias.values as FloatArray) : null;
-  kernels().layerNormForward(out, mean, rstd, a.values as FloatArray, w, b, N, C, eps);
+  const d = device(), out = d.alloc(a.dtype, a.size);
+  const mean = d.alloc(a.dtype, N), rstd = d.alloc(a.dtype, N);
+  const w = weight ? weight.storage : null, b = bias ? bias.storage : null;
+  d.layerNormForward(out, mean, rstd, a.storage, w, b, N, C, eps);
   const inputs = [a, weight, bias].filter((t): t is Tensor => t !== null);
-  return record(Tensor.fromArray(out, a.shape, a.dtype), "layerNorm", inputs, (g) => {
-    const dx = allocArray(a.dtype, a.size) as FloatArray;
-    const dw = weight ? (allocArray(a.dtype, C) as FloatArray) : null;
-    const db = bias ? (allocArray(a.dtype, C) as FloatArray) : null;
-    kernels().layerNormBackward(dx, dw, db, asFloat(g).values as FloatArray, a.values as FloatArray, mean, rstd, w, N, C);
-    const grads: Tensor[] = [Tensor.fromArray(dx, a.shape, a.dtype)];
-    if (dw) grads.push(Tensor.fromArray(dw, [C], a.dtype));
-    if (db) grads.push(Tensor.fromArray(db, [C], a.dtype));
+  return record(new Tensor(out, a.shape), "layerNorm", inputs, (g) => {
+    const dx = d.alloc(a.dtype, a.size);
+    const dw = weight ? d.alloc(a.dtype, C) : null;
+    const db = bias ? d.alloc(a.dtype, C) : null;
+    d.layerNormBackward(dx, dw, db, asFloat(g).storage, a.storage, mean, rstd, w, N, C);
+    const grads: Tensor[] = [new Tensor(dx, a.shape)];
+    if (dw) grads.push(new Tensor(dw, [C]));
+    if (db) grads.push(new Tensor(db, [C]));
     return grads;
   });
 }

@@ -1,8 +1,7 @@
 // Batched matrix multiply with NumPy semantics: (..., M, K) @ (..., K, N) -> (..., M, N).
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import type { FloatArray } from "../backend/kernels.js";
-import { allocArray, type DType } from "../tensor/storage.js";
+import { device } from "../backend/select.js";
+import type { DType, Storage } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { broadcastShapes, sizeOf } from "../util/shape.js";
@@ -49,33 +48,33 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
  * A fresh product op(A) . op(B), op(A) (M, K) and op(B) (K, N) (transposed storage when asked), as
  * a tensor of `shape`: the building block of the single-batch backward rules (linear, matmulTransposed).
  */
-export function product(shape: readonly number[], dtype: DType, a: FloatArray, b: FloatArray, M: number, K: number, N: number, transA: boolean, transB: boolean): Tensor {
-  const out = allocArray(dtype, M * N) as FloatArray;
-  kernels().matmul(out, a, b, 1, M, K, N, 0, 0, transA, transB, false);
-  return Tensor.fromArray(out, shape, dtype);
+export function product(shape: readonly number[], dtype: DType, a: Storage, b: Storage, M: number, K: number, N: number, transA: boolean, transB: boolean): Tensor {
+  const d = device(), out = d.alloc(dtype, M * N);
+  d.matmul(out, a, b, 1, M, K, N, 0, 0, transA, transB, false);
+  return new Tensor(out, shape);
 }
 
 /** (batch, M, K) @ (batch, K, N) on contiguous operands, with its backward. */
 function gemm(a: Tensor, b: Tensor, batch: number, M: number, K: number, N: number): Tensor {
   const bStride = b.ndim === 2 ? 0 : K * N;
-  const out = allocArray(a.dtype, batch * M * N) as FloatArray;
-  kernels().matmul(out, a.values as FloatArray, b.values as FloatArray, batch, M, K, N, M * K, bStride, false, false, false);
-  const y = Tensor.fromArray(out, [batch, M, N], a.dtype);
+  const k = device(), out = k.alloc(a.dtype, batch * M * N);
+  k.matmul(out, a.storage, b.storage, batch, M, K, N, M * K, bStride, false, false, false);
+  const y = new Tensor(out, [batch, M, N]);
   return record(y, "matmul", [a, b], (g) => {
-    const gv = g.values as FloatArray;
+    const gv = g.storage;
     let da: Tensor | null = null, db: Tensor | null = null;
     if (a.requiresGrad) {
       // dA = dY . B^T
-      const d = allocArray(a.dtype, a.size) as FloatArray;
-      kernels().matmul(d, gv, b.values as FloatArray, batch, M, N, K, M * N, bStride, false, true, false);
-      da = Tensor.fromArray(d, a.shape, a.dtype);
+      const d = k.alloc(a.dtype, a.size);
+      k.matmul(d, gv, b.storage, batch, M, N, K, M * N, bStride, false, true, false);
+      da = new Tensor(d, a.shape);
     }
     if (b.requiresGrad) {
       // dB = A^T . dY, summed over the batch when B is shared
-      const d = allocArray(b.dtype, b.size) as FloatArray;
-      if (bStride === 0) kernels().matmul(d, a.values as FloatArray, gv, 1, K, batch * M, N, 0, 0, true, false, false);
-      else kernels().matmul(d, a.values as FloatArray, gv, batch, K, M, N, M * K, M * N, true, false, false);
-      db = Tensor.fromArray(d, b.shape, b.dtype);
+      const d = k.alloc(b.dtype, b.size);
+      if (bStride === 0) k.matmul(d, a.storage, gv, 1, K, batch * M, N, 0, 0, true, false, false);
+      else k.matmul(d, a.storage, gv, batch, K, M, N, M * K, M * N, true, false, false);
+      db = new Tensor(d, b.shape);
     }
     return [da, db];
   });

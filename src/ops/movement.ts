@@ -1,7 +1,6 @@
 // Movement ops: reshape (shares storage), permute, transpose, slice, concat, expand, squeeze, unsqueeze.
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import { allocArray } from "../tensor/storage.js";
+import { device } from "../backend/select.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { broadcastStrides, checkShape, normalizeAxis, shapesEqual, sizeOf, stridesOf, type Shape } from "../util/shape.js";
@@ -30,11 +29,11 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
   if (axes.every((a, i) => a === i)) return x;
   const shape = axes.map((a) => x.shape[a]);
   const inStrides = stridesOf(x.shape);
-  const out = allocArray(x.dtype, x.size);
-  kernels().copyStrided(out, 0, stridesOf(shape), x.values, 0, axes.map((a) => inStrides[a]), shape, false);
+  const d = device(), out = d.alloc(x.dtype, x.size);
+  d.copyStrided(out, 0, stridesOf(shape), x.storage, 0, axes.map((a) => inStrides[a]), shape, false);
   const inverse = new Array<number>(axes.length);
   axes.forEach((a, i) => (inverse[a] = i));
-  return record(Tensor.fromArray(out, shape, x.dtype), "permute", [x], (g) => [permute(g, inverse)]);
+  return record(new Tensor(out, shape), "permute", [x], (g) => [permute(g, inverse)]);
 }
 
 /** Swaps two axes (the last two by default). */
@@ -56,12 +55,12 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const shape = [...x.shape];
   shape[ax] = hi - lo;
   const strides = stridesOf(x.shape);
-  const out = allocArray(x.dtype, sizeOf(shape));
-  kernels().copyStrided(out, 0, stridesOf(shape), x.values, lo * strides[ax], strides, shape, false);
-  return record(Tensor.fromArray(out, shape, x.dtype), "slice", [x], (g) => {
-    const dx = allocArray(g.dtype, x.size);
-    kernels().copyStrided(dx, lo * strides[ax], strides, g.values, 0, stridesOf(shape), shape, true);
-    return [Tensor.fromArray(dx, x.shape, g.dtype)];
+  const d = device(), out = d.alloc(x.dtype, sizeOf(shape));
+  d.copyStrided(out, 0, stridesOf(shape), x.storage, lo * strides[ax], strides, shape, false);
+  return record(new Tensor(out, shape), "slice", [x], (g) => {
+    const dx = d.alloc(g.dtype, x.size);
+    d.copyStrided(dx, lo * strides[ax], strides, g.storage, 0, stridesOf(shape), shape, true);
+    return [new Tensor(dx, x.shape)];
   });
 }
 
@@ -76,13 +75,13 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const shape = [...first.shape];
   shape[ax] = xs.reduce((n, t) => n + t.shape[ax], 0);
   const outStrides = stridesOf(shape);
-  const out = allocArray(first.dtype, sizeOf(shape));
+  const d = device(), out = d.alloc(first.dtype, sizeOf(shape));
   let offset = 0;
   for (const t of xs) {
-    kernels().copyStrided(out, offset * outStrides[ax], outStrides, t.values, 0, stridesOf(t.shape), t.shape, false);
+    d.copyStrided(out, offset * outStrides[ax], outStrides, t.storage, 0, stridesOf(t.shape), t.shape, false);
     offset += t.shape[ax];
   }
-  return record(Tensor.fromArray(out, shape, first.dtype), "concat", xs, (g) => {
+  return record(new Tensor(out, shape), "concat", xs, (g) => {
     let at = 0;
     return xs.map((t) => {
       const part = slice(g, ax, at, at + t.shape[ax]);
@@ -98,9 +97,9 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const off = shape.length - x.ndim;
   check(off >= 0 && x.shape.every((d, i) => d === 1 || d === shape[i + off]), "expand", () => `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   if (shapesEqual(x.shape, shape)) return x;
-  const out = allocArray(x.dtype, sizeOf(shape));
-  kernels().copyStrided(out, 0, stridesOf(shape), x.values, 0, broadcastStrides(x.shape, shape), shape, false);
-  return record(Tensor.fromArray(out, shape, x.dtype), "expand", [x], (g) => [unbroadcast(g, x.shape)]);
+  const d = device(), out = d.alloc(x.dtype, sizeOf(shape));
+  d.copyStrided(out, 0, stridesOf(shape), x.storage, 0, broadcastStrides(x.shape, shape), shape, false);
+  return record(new Tensor(out, shape), "expand", [x], (g) => [unbroadcast(g, x.shape)]);
 }
 
 /** Removes a size-1 axis. */

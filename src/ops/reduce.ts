@@ -1,8 +1,8 @@
 // Reductions over axes: sum, mean, max (and argmax, which has no gradient).
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
+import { device } from "../backend/select.js";
 import type { ReduceOp } from "../backend/kernels.js";
-import { allocArray, isFloat } from "../tensor/storage.js";
+import { isFloat, type Storage } from "../tensor/storage.js";
 import { Tensor, type KeepDim } from "../tensor/tensor.js";
 import { check } from "../util/assert.js";
 import { normalizeAxis, sizeOf } from "../util/shape.js";
@@ -20,21 +20,25 @@ function normalizeAxes(fn: string, x: Tensor, axis: number | number[] | undefine
 /** Reduces the given axes, keeping them as size 1. */
 function reduceKeep(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
   const dtype = isFloat(x.dtype) ? x.dtype : op === "sum" ? "int32" : x.dtype === "bool" ? "int32" : x.dtype;
-  let values = x.values;
+  const d = device();
+  let values: Storage = x.storage;
   const shape = [...x.shape];
   for (const ax of axes) {
     const outer = sizeOf(shape.slice(0, ax)), n = shape[ax], inner = sizeOf(shape.slice(ax + 1));
     check(op !== "max" || n > 0, "max", `cannot take the max over an empty axis ${ax} of shape (${x.shape.join(", ")})`);
-    const out = allocArray(dtype, outer * inner);
-    kernels().reduce(op, out, values, outer, n, inner);
+    const out = d.alloc(dtype, outer * inner);
+    d.reduce(op, out, values, outer, n, inner);
     values = out;
     shape[ax] = 1;
   }
-  return Tensor.fromArray(values === x.values ? values.slice() : values, shape, dtype);
+  if (values !== x.storage) return new Tensor(values, shape);
+  const copy = d.alloc(dtype, x.size); // no axes: a copy (in the result dtype)
+  d.cast(copy, x.storage, x.size);
+  return new Tensor(copy, shape);
 }
 
 function finish(y: Tensor, x: Tensor, axes: number[], keepdim: boolean): Tensor {
-  return keepdim ? y : Tensor.fromArray(y.values, x.shape.filter((_, i) => !axes.includes(i)), y.dtype);
+  return keepdim ? y : new Tensor(y.storage, x.shape.filter((_, i) => !axes.includes(i)));
 }
 
 /** Sum over `axis` (all axes when omitted). */
@@ -71,7 +75,7 @@ export function argmax(x: Tensor, axis: number, opts: KeepDim = {}): Tensor {
   const ax = normalizeAxis("argmax", axis, x.ndim);
   const outer = sizeOf(x.shape.slice(0, ax)), n = x.shape[ax], inner = sizeOf(x.shape.slice(ax + 1));
   check(n > 0, "argmax", `cannot take the argmax over an empty axis ${ax}`);
-  const v = x.values, out = new Int32Array(outer * inner);
+  const v = x.values, out = new Int32Array(outer * inner); // host only: a GPU tensor refuses here
   for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
     let best = 0;
     for (let j = 1; j < n; j++) if (v[(o * n + j) * inner + i] > v[(o * n + best) * inner + i]) best = j;
@@ -79,5 +83,5 @@ export function argmax(x: Tensor, axis: number, opts: KeepDim = {}): Tensor {
   }
   const shape = [...x.shape];
   shape[ax] = 1;
-  return finish(Tensor.fromArray(out, shape, "int32"), x, [ax], opts.keepdim ?? false);
+  return finish(Tensor.onBackend(out, shape, "int32"), x, [ax], opts.keepdim ?? false);
 }

@@ -1,8 +1,6 @@
 // softmax and logSoftmax along an axis: fused row kernels, max-subtracted.
 import { record } from "../autograd/graph.js";
-import { kernels } from "../backend/select.js";
-import type { FloatArray } from "../backend/kernels.js";
-import { allocArray } from "../tensor/storage.js";
+import { device } from "../backend/select.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check } from "../util/assert.js";
 import { normalizeAxis } from "../util/shape.js";
@@ -19,16 +17,15 @@ function rowwise(kind: RowKernel, x: Tensor, axis: number): Tensor {
   if (ax !== x.ndim - 1) return transpose(rowwise(kind, transpose(x, ax, -1), -1), ax, -1);
   const a = asFloat(x);
   const C = a.shape[a.ndim - 1], N = C === 0 ? 0 : a.size / C;
-  const out = allocArray(a.dtype, a.size) as FloatArray;
-  const k = kernels();
-  if (kind === "softmax") k.softmaxForward(out, a.values as FloatArray, N, C);
-  else k.logSoftmaxForward(out, a.values as FloatArray, N, C);
-  return record(Tensor.fromArray(out, a.shape, a.dtype), kind, [a], (g) => {
-    const dx = allocArray(a.dtype, a.size) as FloatArray;
+  const k = device(), out = k.alloc(a.dtype, a.size);
+  if (kind === "softmax") k.softmaxForward(out, a.storage, N, C);
+  else k.logSoftmaxForward(out, a.storage, N, C);
+  return record(new Tensor(out, a.shape), kind, [a], (g) => {
+    const dx = k.alloc(a.dtype, a.size);
     // softmax: dx = y (dy - sum(dy y)); logSoftmax: dx = dy - softmax(x) sum(dy)
-    if (kind === "softmax") k.softmaxBackward(dx, out, asFloat(g).values as FloatArray, N, C);
-    else k.logSoftmaxBackward(dx, out, asFloat(g).values as FloatArray, N, C);
-    return [Tensor.fromArray(dx, a.shape, a.dtype)];
+    if (kind === "softmax") k.softmaxBackward(dx, out, asFloat(g).storage, N, C);
+    else k.logSoftmaxBackward(dx, out, asFloat(g).storage, N, C);
+    return [new Tensor(dx, a.shape)];
   });
 }
 

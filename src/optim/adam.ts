@@ -1,6 +1,7 @@
 // Adam (Kingma and Ba) and AdamW (Loshchilov and Hutter), following torch.optim.Adam / AdamW.
-import { adamUpdate } from "../ops/update.js";
+import { adamUpdate, assign } from "../ops/update.js";
 import { zeros } from "../tensor/create.js";
+import { keep } from "../ops/memory.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { shapesEqual } from "../util/shape.js";
@@ -45,6 +46,7 @@ export class Adam extends Optimizer {
         let s = this.#state.get(p);
         if (s === undefined) {
           s = { m: zeros(p.shape, { dtype: p.dtype }), v: zeros(p.shape, { dtype: p.dtype }), step: 0 };
+          keep(s.m, s.v); // optimizer state outlives any tidy() around the step
           this.#state.set(p, s);
         }
         s.step++;
@@ -84,7 +86,11 @@ export class Adam extends Optimizer {
       const n = step.size === 1 ? step.values[0] : NaN;
       check(Number.isSafeInteger(n) && n >= 0, fn, `${i}.step must hold one non-negative integer, got ${step.toFlatArray().slice(0, 4).join(", ")}`);
       // copies in the parameter's dtype, so later steps never write into the caller's tensors
-      const copy = (t: Tensor): Tensor => Tensor.fromArray(t.dtype === p.dtype ? t.values.slice() : t.to(p.dtype).values, p.shape, p.dtype);
+      const copy = (t: Tensor): Tensor => {
+        const c = zeros(p.shape, { dtype: p.dtype });
+        assign(c, t);
+        return c;
+      };
       next.set(p, { m: copy(m), v: copy(v), step: n });
     }
     this.#state.clear();

@@ -1,4 +1,10 @@
 // Stochastic gradient descent, following torch.optim.SGD. Plain SGD is the seed's W <- W - lr * grad.
+// Written in ops, so it runs wherever the parameters live (host or GPU); buffers keep the parameter dtype.
+import { noGrad } from "../autograd/no-grad.js";
+import { add, mul, sub } from "../ops/elementwise.js";
+import { assign } from "../ops/update.js";
+import { zeros } from "../tensor/create.js";
+import { keep } from "../ops/memory.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 import { shapesEqual } from "../util/shape.js";
@@ -15,7 +21,7 @@ export interface SGDOptions {
 
 export class SGD extends Optimizer {
   readonly #opts: Required<SGDOptions>;
-  readonly #buffers = new Map<Tensor, Float64Array>();
+  readonly #buffers = new Map<Tensor, Tensor>();
 
   constructor(params: Params, opts: SGDOptions) {
     super("SGD", params, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0 });
@@ -25,47 +31,48 @@ export class SGD extends Optimizer {
 
   step(): void {
     const { momentum, dampening, nesterov } = this.#opts;
-    for (const group of this.groups) {
-      for (const p of group.params) {
-        if (p.grad === null) continue;
-        const w = p.values, g = p.grad.values;
-        let buf = this.#buffers.get(p);
-        const first = buf === undefined;
-        if (momentum !== 0 && buf === undefined) {
-          buf = new Float64Array(w.length);
-          this.#buffers.set(p, buf);
-        }
-        for (let i = 0; i < w.length; i++) {
-          let d = g[i] + group.weightDecay * w[i];
-          if (buf !== undefined) {
+    noGrad(() => {
+      for (const group of this.groups) {
+        for (const p of group.params) {
+          if (p.grad === null) continue;
+          let d = group.weightDecay !== 0 ? add(p.grad, mul(p, group.weightDecay)) : p.grad;
+          if (momentum !== 0) {
             // buf = momentum * buf + (1 - dampening) * d; the first step takes d as it is
-            buf[i] = first ? d : momentum * buf[i] + (1 - dampening) * d;
-            d = nesterov ? d + momentum * buf[i] : buf[i];
+            const prev = this.#buffers.get(p);
+            const buf = prev === undefined ? zeros(p.shape, { dtype: p.dtype }) : prev;
+            assign(buf, prev === undefined ? d : add(mul(buf, momentum), dampening !== 0 ? mul(d, 1 - dampening) : d));
+            if (prev === undefined) {
+              keep(buf); // state outlives any tidy() around the step
+              this.#buffers.set(p, buf);
+            }
+            d = nesterov ? add(d, mul(buf, momentum)) : buf;
           }
-          w[i] -= group.lr * d;
+          assign(p, sub(p, mul(d, group.lr)));
         }
       }
-    }
+    });
   }
 
-  /** `<i>.momentum` (float64, sharing storage) for each parameter that has a momentum buffer. */
+  /** `<i>.momentum` (the parameter's dtype, sharing storage) for each parameter that has a momentum buffer. */
   stateDict(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     this.flatParams().forEach((p, i) => {
       const buf = this.#buffers.get(p);
-      if (buf !== undefined) out.set(`${i}.momentum`, Tensor.fromArray(buf, p.shape, "float64"));
+      if (buf !== undefined) out.set(`${i}.momentum`, buf.detach());
     });
     return out;
   }
 
   loadStateDict(state: Map<string, Tensor>): void {
     const params = this.flatParams();
-    const next = new Map<Tensor, Float64Array>();
+    const next = new Map<Tensor, Tensor>();
     for (const [i, entry] of this.readStateDict(state, ["momentum"])) {
       const p = params[i], t = entry.get("momentum") as Tensor;
       check(shapesEqual(t.shape, p.shape), "SGD.loadStateDict", () => `${i}.momentum must have the parameter's shape ${fmtShape(p.shape)}, got ${fmtShape(t.shape)}`);
       check(t.dtype === "float32" || t.dtype === "float64", "SGD.loadStateDict", `${i}.momentum must be a float tensor, got ${t.dtype}`);
-      next.set(p, Float64Array.from(t.values));
+      const buf = zeros(p.shape, { dtype: p.dtype });
+      assign(buf, t);
+      next.set(p, buf);
     }
     this.#buffers.clear();
     for (const [p, b] of next) this.#buffers.set(p, b);

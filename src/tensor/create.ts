@@ -1,4 +1,5 @@
 // Creating tensors: from nested arrays or typed arrays, constants, ranges and seeded random draws.
+// They are placed on the current backend (uploaded when it is webgpu), like torch's default device.
 import { check, fmtShape } from "../util/assert.js";
 import type { Rng } from "../util/random.js";
 import { checkShape, sizeOf, type Shape } from "../util/shape.js";
@@ -61,7 +62,7 @@ export function tensor(values: NestedValues | ArrayLike<number>, shape?: Shape, 
   check(sizeOf(finalShape) === flat.length, "tensor", () => `${flat.length} values do not fit shape ${fmtShape(finalShape)}`);
   const array = allocArray(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) array[i] = flat[i];
-  return Tensor.fromArray(array, finalShape, dtype, opts.requiresGrad ?? false);
+  return Tensor.onBackend(array, finalShape, dtype, opts.requiresGrad ?? false);
 }
 
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
@@ -69,7 +70,7 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   const dtype = opts.dtype ?? "float32";
   const array: AnyArray = allocArray(dtype, sizeOf(shape));
   if (value !== 0) array.fill(value);
-  return Tensor.fromArray(array, shape, dtype, opts.requiresGrad ?? false);
+  return Tensor.onBackend(array, shape, dtype, opts.requiresGrad ?? false);
 }
 
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
@@ -88,7 +89,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const dtype = opts.dtype ?? (Number.isInteger(lo) && Number.isInteger(step) ? "int32" : "float32");
   const array = allocArray(dtype, n);
   for (let i = 0; i < n; i++) array[i] = lo + i * step;
-  return Tensor.fromArray(array, [n], dtype, opts.requiresGrad ?? false);
+  return Tensor.onBackend(array, [n], dtype, opts.requiresGrad ?? false);
 }
 
 export interface RandomOptions extends CreateOptions {
@@ -104,7 +105,7 @@ export function randn(shape: Shape, rng: Rng, opts: RandomOptions = {}): Tensor 
   const array = allocArray(dtype, sizeOf(shape));
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
   for (let i = 0; i < array.length; i++) array[i] = mean + std * rng.normal();
-  return Tensor.fromArray(array, shape, dtype, opts.requiresGrad ?? false);
+  return Tensor.onBackend(array, shape, dtype, opts.requiresGrad ?? false);
 }
 
 /** Uniform draws in [low, high) from the explicit generator `rng`. */
@@ -115,5 +116,5 @@ export function rand(shape: Shape, rng: Rng, opts: CreateOptions & { low?: numbe
   const array = allocArray(dtype, sizeOf(shape));
   const low = opts.low ?? 0, high = opts.high ?? 1;
   for (let i = 0; i < array.length; i++) array[i] = low + (high - low) * rng.next();
-  return Tensor.fromArray(array, shape, dtype, opts.requiresGrad ?? false);
+  return Tensor.onBackend(array, shape, dtype, opts.requiresGrad ?? false);
 }

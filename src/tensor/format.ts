@@ -12,6 +12,7 @@ function fmtValue(v: number, dtype: string): string {
 }
 
 export function formatTensor(t: Tensor): string {
+  if (!t.onHost) return `tensor(<on the GPU: await t.data()>, shape=[${t.shape.join(", ")}], dtype=${t.dtype})`;
   const values = t.values;
   const shape = t.shape;
   const strides: number[] = [];

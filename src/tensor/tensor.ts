@@ -32,14 +32,27 @@ export class Tensor {
     check(!requiresGrad || isFloat(this.dtype), "Tensor", `only float tensors can require gradients, got ${this.dtype}`);
   }
 
-  /** Wraps a typed array (not copied) as a tensor of `shape`. */
+  /** Wraps a typed array (not copied) as a host tensor of `shape`, whatever the current backend. */
   static fromArray(array: AnyArray, shape: Shape, dtype: DType, requiresGrad = false): Tensor {
     return new Tensor(new CpuStorage(dtype, array), shape, requiresGrad);
   }
 
-  /** The backing values, row-major. For ops, backends and optimizers: do not keep or resize. */
+  /** A tensor of host values placed on the current backend: wrapped (not copied) on the CPU, uploaded to a GPU. */
+  static onBackend(array: AnyArray, shape: Shape, dtype: DType, requiresGrad = false): Tensor {
+    return F.fromHost(array, shape, dtype, requiresGrad);
+  }
+
+  /**
+   * The backing values, row-major, for host tensors (do not keep or resize). A tensor on the GPU
+   * refuses and names the async read, `await t.data()`.
+   */
   get values(): AnyArray {
     return this.storage.readSync();
+  }
+
+  /** Whether the values live in host memory (js and wasm backends), so sync reads work. */
+  get onHost(): boolean {
+    return this.storage instanceof CpuStorage;
   }
 
   get ndim(): number {
@@ -66,6 +79,12 @@ export class Tensor {
     return this.values[0];
   }
 
+  /** The single value of a one-element tensor, read asynchronously (works on every backend). */
+  async itemAsync(): Promise<number> {
+    check(this.size === 1, "Tensor.itemAsync", `expected a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    return (await this.storage.read())[0];
+  }
+
   toString(): string {
     return formatTensor(this);
   }
@@ -85,11 +104,16 @@ export class Tensor {
   /** Adds `g` to `.grad` (leaf tensors only; gradients accumulate until zeroed). */
   accumulateGrad(g: Tensor): void {
     const own = g.dtype === this.dtype ? g : F.cast(g, this.dtype);
-    if (this.grad === null) this.grad = Tensor.fromArray(own.values.slice(), this.shape, this.dtype);
-    else {
-      const a = this.grad.values, b = own.values;
-      for (let i = 0; i < a.length; i++) a[i] += b[i];
+    if (own.onHost && (this.grad === null || this.grad.onHost)) {
+      if (this.grad === null) this.grad = Tensor.fromArray(own.values.slice(), this.shape, this.dtype);
+      else {
+        const a = this.grad.values, b = own.values;
+        for (let i = 0; i < a.length; i++) a[i] += b[i];
+      }
+      return;
     }
+    if (this.grad === null) this.grad = new Tensor(F.clone(own).storage, this.shape);
+    else F.addInto(this.grad, own);
   }
 
   zeroGrad(): void {

@@ -120,6 +120,10 @@ const cases: Record<KernelName, Case[]> = {
     { what: `offset slice rank 3 accumulate=${acc}`, wasm: false, run: (k: Kernels) => { const x = randn(1, 3 * 4 * 5), o = randn(2, 100); k.copyStrided(o, 7, [20, 5, 1], x, 2, [20, 1, 4], [3, 5, 3], acc); return [o]; } },
     { what: `broadcast accumulate=${acc}`, wasm: false, run: (k: Kernels) => { const x = randn(1, 6), o = randn(2, 24); k.copyStrided(o, 0, [6, 1], x, 0, [0, 1], [4, 6], acc); return [o]; } },
   ]),
+  cast: [
+    { what: "float32 to int32, bool and float64", wasm: false, run: (k) => { const x = randn(1, 37, 3); x[3] = 0; const i = new Int32Array(37), b = new Uint8Array(37), d = new Float64Array(37); k.cast(i, x, 37); k.cast(b, x, 37); k.cast(d, x, 37); return [i, b, d]; } },
+    { what: "int32 and bool to float32", wasm: false, run: (k) => { const i = Int32Array.from({ length: 21 }, (_, j) => j - 10), b = Uint8Array.from({ length: 21 }, (_, j) => j % 3 === 0 ? 1 : 0), o = new Float32Array(21), p = new Float32Array(21); k.cast(o, i, 21); k.cast(p, b, 21); return [o, p]; } },
+  ],
   reduce: [{ what: "sum middle axis", wasm: false, run: (k) => { const x = randn(1, 3 * 17 * 5), o = new Float32Array(15); k.reduce("sum", o, x, 3, 17, 5); return [o]; } }],
   matmul: ([[1, 37, 29, 43], [3, 61, 70, 33], [2, 7, 300, 9], [1, 100, 1, 53], [1, 130, 50, 1]] as const).flatMap(([batch, M, K, N]) =>
     [[false, false], [true, false], [false, true], [true, true]].flatMap(([tA, tB]) => [false, true].map((acc): Case => ({

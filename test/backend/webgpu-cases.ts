@@ -113,6 +113,20 @@ add("webgpu where and copyStrided match js (broadcast cond, transposed and offse
   throws(() => K().copyStrided(gd, 0, [0, 1], gx, 0, [5, 1], [2, 5], true), /repeat positions/, "copyStrided into repeated positions");
 });
 
+add("webgpu cast matches js between float32, int32 and bool (n = 77)", async () => {
+  const x = rand(77, -5, 5);
+  x[4] = 0;
+  x[5] = -0.5;
+  const i = Int32Array.from({ length: 77 }, (_, j) => j - 30), b = Uint8Array.from({ length: 77 }, (_, j) => (j % 3 === 0 ? 1 : 0));
+  const pairs: [HostArray, HostArray][] = [[x, new Int32Array(77)], [x, new Uint8Array(77)], [i, new Float32Array(77)], [i, new Uint8Array(77)], [b, new Float32Array(77)], [b, new Int32Array(77)]];
+  for (const [src, dst] of pairs) {
+    jsKernels.cast(dst, src, 77);
+    const g = C().zeros(dst instanceof Float32Array ? "float32" : dst instanceof Int32Array ? "int32" : "bool", 77);
+    K().cast(g, up(src), 77);
+    await check(g, dst, EW, `cast ${src.constructor.name} -> ${dst.constructor.name}`);
+  }
+});
+
 add("webgpu reduce sum and max over the middle axis of (3, 37, 5)", async () => {
   const x = rand(3 * 37 * 5);
   for (const op of ["sum", "max"] as const) {

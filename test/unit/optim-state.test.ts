@@ -84,7 +84,7 @@ test("optimizer state: stateDict names buffers by parameter index and skips para
   const sgd = new SGD(groups, { lr: 0.1, momentum: 0.9 });
   step(sgd, params, c, d, 1);
   assert.deepEqual([...sgd.stateDict().keys()], ["0.momentum", "1.momentum"]);
-  assert.equal(sgd.stateDict().get("0.momentum")!.dtype, "float64");
+  assert.equal(sgd.stateDict().get("0.momentum")!.dtype, "float32", "momentum keeps the parameter dtype, as torch");
   assert.equal(new SGD(groups, { lr: 0.1 }).stateDict().size, 0, "plain SGD keeps no buffers");
 });
 

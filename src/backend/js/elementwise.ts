@@ -128,3 +128,9 @@ export function copyStrided(out: AnyArray, outOffset: number, outStrides: readon
     });
   }
 }
+
+export function cast(out: AnyArray, x: AnyArray, n: number): void {
+  if (out instanceof Uint8Array) for (let i = 0; i < n; i++) out[i] = x[i] !== 0 ? 1 : 0;
+  else if (out instanceof Int32Array) for (let i = 0; i < n; i++) out[i] = Math.trunc(x[i]);
+  else for (let i = 0; i < n; i++) out[i] = x[i];
+}

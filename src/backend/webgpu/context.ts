@@ -1,6 +1,7 @@
 // The WebGPU execution context: device-resident arrays, a pipeline cache, and one command encoder
 // that batches every dispatch until a read needs the results (no readback between kernels).
 /// <reference types="@webgpu/types" />
+import type { Storage } from "../storage.js";
 
 // numeric flags, so the code needs no GPUBufferUsage global (absent in Node unless installed)
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1;
@@ -15,9 +16,9 @@ const finalizer = new FinalizationRegistry<GPUBuffer>((buf) => buf.destroy());
 
 /**
  * A flat array on the device. Every element is one 32-bit word (f32, i32, or u32 0/1 for bool),
- * so kernels index all dtypes alike.
+ * so kernels index all dtypes alike. It is a tensor Storage: the webgpu backend's tensors hold one.
  */
-export class GpuArray {
+export class GpuArray implements Storage {
   private destroyed = false;
   constructor(
     readonly ctx: GpuContext,
@@ -43,6 +44,19 @@ export class GpuArray {
   /** Submits pending work and copies the values back to the host. */
   read(): Promise<HostArray> {
     return this.ctx.download(this);
+  }
+
+  /** WebGPU cannot read a buffer synchronously (mapAsync only): refuses and names the async call. */
+  readSync(): never {
+    throw new Error("this tensor lives on the GPU (webgpu backend) and WebGPU has no synchronous read: use `await t.data()` (or `await t.itemAsync()`), or switch to a host backend before making it");
+  }
+
+  /** Overwrites the values from host numbers; ordered after every kernel encoded so far. */
+  write(src: ArrayLike<number>): void {
+    if (src.length !== this.length) throw new Error(`GpuArray.write: expected ${this.length} values, got ${src.length}`);
+    this.ctx.flush(); // queue writes land before the next submit: earlier encoded reads must go first
+    const words = this.dtype === "float32" ? Float32Array.from(src) : this.dtype === "int32" ? Int32Array.from(src) : Uint32Array.from(src, (x) => (x !== 0 ? 1 : 0));
+    this.ctx.device.queue.writeBuffer(this.buffer, 0, words.buffer, 0, words.byteLength);
   }
 }
 
@@ -110,6 +124,11 @@ export class GpuContext {
    * them): for tight loops that should not wait for the garbage collector to free device memory.
    */
   scope<T extends GpuArray | readonly GpuArray[] | void>(fn: () => T): T {
+    return this.scopeWith(fn, (r) => (r instanceof GpuArray ? [r] : Array.isArray(r) ? r : []));
+  }
+
+  /** scope() for any result: `survivors` names the arrays inside the result that must live on. */
+  scopeWith<T>(fn: () => T, survivors: (result: T) => Iterable<GpuArray>): T {
     const made = new Set<GpuArray>();
     this.scopes.push(made);
     let result: T;
@@ -118,7 +137,7 @@ export class GpuContext {
     } finally {
       this.scopes.pop();
     }
-    const keep = new Set<GpuArray>(result instanceof GpuArray ? [result] : Array.isArray(result) ? result : []);
+    const keep = new Set<GpuArray>(survivors(result));
     for (const a of made) {
       if (keep.has(a)) this.scopes.at(-1)?.add(a); // an outer scope owns it now
       else a.destroy();
@@ -137,6 +156,19 @@ export class GpuContext {
     // a fresh buffer: no encoded-but-unsubmitted dispatch can refer to it, so no flush is needed
     this.device.queue.writeBuffer(arr.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
     return arr;
+  }
+
+  /** Host values in an array that lives until the current batch is submitted (a kernel input). */
+  uploadTemp(data: HostArray, dtype: GpuDType = dtypeOf(data)): GpuArray {
+    const arr = this.tempArray(dtype, data.length);
+    const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
+    this.device.queue.writeBuffer(arr.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+    return arr;
+  }
+
+  /** Removes arrays from every open scope, so they outlive it (optimizer state made mid-scope). */
+  keep(arrays: Iterable<GpuArray>): void {
+    for (const a of arrays) for (const s of this.scopes) s.delete(a);
   }
 
   /** A GPUBuffer that lives until the current batch is submitted (scratch and uniforms). */

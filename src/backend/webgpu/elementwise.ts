@@ -175,6 +175,19 @@ ${INDEX_WGSL}
   ctx.run(code, stridedParams(shape, [cStrides, aStrides, bStrides]), [out, cond, a, b], grid(Math.ceil(shape.reduce((q, d) => q * d, 1) / WG)));
 }
 
+/** out[i] = x[i] converted: to bool x != 0, to i32 truncated toward zero, to f32 as is. */
+export function cast(ctx: GpuContext, out: GpuArray, x: GpuArray, n: number): void {
+  const xt = wgslType(x.dtype), expr = out.dtype === "bool" ? `select(0u, 1u, X[i] != ${xt}(0))` : `${wgslType(out.dtype)}(X[i])`;
+  const code = `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<${wgslType(out.dtype)}>;
+@group(0) @binding(2) var<storage, read> X: array<${xt}>;
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
+  out[i] = ${expr};
+}`;
+  ctx.run(code, new Params().u(n), [out, x], grid(Math.ceil(n / WG)));
+}
+
 /**
  * out[outOffset + idx . outStrides] (= or +=) x[xOffset + idx . xStrides]. One thread per index, so
  * out positions must not repeat (no 0 stride on an axis longer than 1): repeated += would race.

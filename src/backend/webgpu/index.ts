@@ -5,7 +5,7 @@
 // async: ops can stay synchronous and only the final read awaits (see README.md in this folder).
 /// <reference types="@webgpu/types" />
 import type { Kernels } from "../kernels.js";
-import { adamUpdate, binary, copyStrided, reduce, unary, unaryBackward, where } from "./elementwise.js";
+import { adamUpdate, binary, cast, copyStrided, reduce, unary, unaryBackward, where } from "./elementwise.js";
 import { attentionBackward, attentionForward } from "./attention.js";
 import { type GpuArray, GpuContext } from "./context.js";
 import { matmul } from "./matmul.js";
@@ -32,6 +32,7 @@ export function createWebGpuKernels(ctx: GpuContext): WebGpuKernels {
     binary: (...a) => binary(ctx, ...a),
     where: (...a) => where(ctx, ...a),
     copyStrided: (...a) => copyStrided(ctx, ...a),
+    cast: (...a) => cast(ctx, ...a),
     reduce: (...a) => reduce(ctx, ...a),
     matmul: (...a) => matmul(ctx, ...a),
     softmaxForward: (...a) => softmaxForward(ctx, ...a),
