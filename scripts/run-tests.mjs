@@ -43,5 +43,16 @@ if (!kinds.length && again.length && !process.env.QKV_BACKEND) {
   failed += jsFailed;
   if (js.status !== 0) status = js.status ?? 1;
 }
+// The PyTorch-fixture suite once more on webgpu (in Node: the webgpu package; here SwiftShader, the CPU
+// Vulkan driver Debian's chromium ships). Without an adapter the files fail: never a silent pass.
+const onGpu = selected.filter((f) => f.startsWith(join(root, "reference") + "/"));
+if (!kinds.length && onGpu.length && !process.env.QKV_BACKEND) {
+  console.log(`run-tests: again with QKV_BACKEND=webgpu: ${onGpu.length} files`);
+  const gpu = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...onGpu], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, QKV_BACKEND: "webgpu" } });
+  process.stdout.write(gpu.status === 0 ? gpu.stdout.split("\n").filter((l) => /^# (tests|pass|fail) |tests on webgpu/.test(l)).map((l) => `webgpu backend ${l}`).join("\n") + "\n" : gpu.stdout);
+  passed += count(gpu.stdout, /^# pass (\d+)/m);
+  failed += count(gpu.stdout, /^# fail (\d+)/m);
+  if (gpu.status !== 0) status = gpu.status ?? 1;
+}
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(status);

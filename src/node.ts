@@ -1,9 +1,14 @@
 // qkv/node: Node-only helpers (file access, threads). The browser-safe library is the "qkv" entry (src/index.ts).
 import { setFlagsFromString } from "node:v8";
+import { setGpuProvider } from "./backend/select.js";
 import { relaxedSimdBytes } from "./backend/wasm/runtime.js";
+import { requestNodeGpuDevice } from "./node/webgpu.js";
 
 // Node 20 ships relaxed SIMD behind a flag; turn it on before the kernels compile (a no-op later).
 if (!WebAssembly.validate(relaxedSimdBytes())) setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+// Node has no navigator.gpu: `await setBackend('webgpu')` gets its device from the webgpu package (Dawn)
+setGpuProvider(() => requestNodeGpuDevice());
 
 export { useThreads, stopThreads } from "./node/threads.js";
 export { writeFileAtomic, fsyncDir } from "./node/atomic-write.js";

@@ -4,6 +4,8 @@
 // Pure bytes and objects; the file side lives in src/node/pretrained.ts.
 import { GPT, gptConfig, type GPTConfig } from "../nn/gpt.js";
 import { withoutInit } from "../nn/init.js";
+import { slice } from "../ops/movement.js";
+import { assign } from "../ops/update.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Rng } from "../util/random.js";
 import { readSafetensorsHeader, readSafetensorsTensor, SafetensorsError, type SafetensorsHeader } from "./safetensors.js";
@@ -215,7 +217,8 @@ export function fromPretrained(src: PretrainedSource): GPT {
   }
   const head = names.get("lm_head.weight");
   if (head !== undefined) {
-    const h = weights.read(head), wte = model.tokenEmbedding.weight.values;
+    // compared with the file's wte (host values), wherever the model's copy now lives
+    const h = weights.read(head), wte = weights.read(names.get("wte.weight") as string).values;
     const same = h.size === wte.length && h.values.every((v, i) => v === wte[i]);
     if (!same) bad(`tensor ${JSON.stringify(head)} differs from wte.weight: qkv's LM head is tied to the token embedding`);
   }
@@ -224,15 +227,14 @@ export function fromPretrained(src: PretrainedSource): GPT {
 
 /** Copies src (..., sum n_k) into the targets (..., n_k), splitting the last axis in order. */
 function splitLast(src: Tensor, targets: Tensor[]): void {
-  const W = src.shape[src.ndim - 1], rows = src.size / W, values = src.values;
   if (targets.length === 1) {
-    targets[0].values.set(values);
+    assign(targets[0], src);
     return;
   }
   let col = 0;
   for (const t of targets) {
-    const w = t.shape[t.ndim - 1], dst = t.values;
-    for (let r = 0; r < rows; r++) dst.set(values.subarray(r * W + col, r * W + col + w), r * w);
+    const w = t.shape[t.ndim - 1];
+    assign(t, slice(src, -1, col, col + w));
     col += w;
   }
 }

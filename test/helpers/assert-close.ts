@@ -29,3 +29,9 @@ export function assertClose(actual: Tensor | ArrayLike<number> | number, expecte
   }
   if (first >= 0) assert.fail(`${what}: mismatch at index ${first}: got ${a[first]}, expected ${e[first]} (maxdiff ${maxDiff}, rtol ${rtol}, atol ${atol})`);
 }
+
+/** assertClose for tensors on any backend: reads GPU tensors with `await t.data()` first. */
+export async function assertCloseAsync(actual: Tensor | ArrayLike<number> | number, expected: Tensor | ArrayLike<number> | number, tol: Tolerance = {}, what = "value"): Promise<void> {
+  const host = async (x: typeof actual) => (x instanceof Tensor && !x.onHost ? Tensor.fromArray(await x.data(), x.shape, x.dtype) : x);
+  assertClose(await host(actual), await host(expected), tol, what);
+}

@@ -1,8 +1,9 @@
 // MultiHeadAttention against the PyTorch fixtures, with the fixture weights loaded through loadStateDict.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { MultiHeadAttention } from "../../src/nn/attention.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
-import { assertClose } from "../helpers/assert-close.js";
+import { assertCloseAsync } from "../helpers/assert-close.js";
+import { useEnvBackend } from "../helpers/backend.js";
 import { fromJson, loadFixture, type Json } from "../helpers/fixtures.js";
 import { TOL } from "../helpers/tolerance.js";
 
@@ -23,10 +24,11 @@ const KEYS: Record<P, string> = {
   W_V: "wV.weight", b_V: "wV.bias", W_O: "wO.weight", b_O: "wO.bias",
 };
 
+before(useEnvBackend);
 const { cases } = loadFixture<{ cases: Case[] }>("mha.json");
 
 for (const c of cases) {
-  test(`MultiHeadAttention fixture ${c.name}: y, weights, dx, dkv and every parameter gradient match PyTorch`, () => {
+  test(`MultiHeadAttention fixture ${c.name}: y, weights, dx, dkv and every parameter gradient match PyTorch`, async () => {
     const modelDim = c.x.shape[2];
     const mha = new MultiHeadAttention({ modelDim, numHeads: c.num_heads, isCausal: c.causal });
     const state = new Map<string, Tensor>();
@@ -35,14 +37,14 @@ for (const c of cases) {
     const x = fromJson(c.x, { requiresGrad: true });
     const kv = c.kv ? fromJson(c.kv, { requiresGrad: true }) : undefined;
     const { output, weights } = mha.forward(x, { context: kv, returnWeights: true });
-    assertClose(output, fromJson(c.y), TOL.fixture, "y");
-    assertClose(weights, fromJson(c.weights), TOL.fixture, "weights");
+    await assertCloseAsync(output, fromJson(c.y), TOL.fixture, "y");
+    await assertCloseAsync(weights, fromJson(c.weights), TOL.fixture, "weights");
     output.backward(fromJson(c.dy));
-    assertClose(x.grad!, fromJson(c.dx), TOL.fixture, "dx");
-    if (kv && c.dkv) assertClose(kv.grad!, fromJson(c.dkv), TOL.fixture, "dkv");
+    await assertCloseAsync(x.grad!, fromJson(c.dx), TOL.fixture, "dx");
+    if (kv && c.dkv) await assertCloseAsync(kv.grad!, fromJson(c.dkv), TOL.fixture, "dkv");
     const params = new Map(mha.namedParameters());
     for (const [name, key] of Object.entries(KEYS)) {
-      assertClose(params.get(key)!.grad!, fromJson(c.grads[name as P]), TOL.fixture, `grad ${name}`);
+      await assertCloseAsync(params.get(key)!.grad!, fromJson(c.grads[name as P]), TOL.fixture, `grad ${name}`);
     }
   });
 }

@@ -1,10 +1,11 @@
 // SGD, SGD with momentum, Adam and AdamW: five steps on sum(c w^2) + sum(d w) against PyTorch.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { Adam, AdamW } from "../../src/optim/adam.js";
 import type { Optimizer } from "../../src/optim/optimizer.js";
 import { SGD } from "../../src/optim/sgd.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
-import { assertClose } from "../helpers/assert-close.js";
+import { assertCloseAsync } from "../helpers/assert-close.js";
+import { useEnvBackend } from "../helpers/backend.js";
 import { fromJson, loadFixture, type Json } from "../helpers/fixtures.js";
 import { TOL } from "../helpers/tolerance.js";
 
@@ -15,6 +16,7 @@ interface Case {
   after_each_step: number[][];
 }
 
+before(useEnvBackend);
 const { cases } = loadFixture<{ cases: Case[] }>("optim.json");
 
 function make(name: string, w: Tensor, h: Case["hyper"]): Optimizer {
@@ -28,15 +30,15 @@ function make(name: string, w: Tensor, h: Case["hyper"]): Optimizer {
 }
 
 for (const c of cases) {
-  test(`optimizer fixture ${c.name}: five steps match PyTorch`, () => {
+  test(`optimizer fixture ${c.name}: five steps match PyTorch`, async () => {
     const w = fromJson(c.w0, { requiresGrad: true });
     const cc = fromJson(c.c), d = fromJson(c.d);
     const opt = make(c.name, w, c.hyper);
-    c.after_each_step.forEach((expected, i) => {
+    for (const [i, expected] of c.after_each_step.entries()) {
       opt.zeroGrad();
       cc.mul(w).mul(w).sum().add(d.mul(w).sum()).backward();
       opt.step();
-      assertClose(w, expected, TOL.fixture, `w after step ${i + 1}`);
-    });
+      await assertCloseAsync(w, expected, TOL.fixture, `w after step ${i + 1}`);
+    }
   });
 }
