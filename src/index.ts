@@ -4,7 +4,8 @@ export type { DType, Storage } from "./tensor/storage.js";
 export { tensor, zeros, ones, full, arange, randn, rand, type CreateOptions } from "./tensor/create.js";
 export { noGrad, isGradEnabled } from "./autograd/no-grad.js";
 export * from "./ops/index.js";
-export { setBackend, getBackend, type BackendName } from "./backend/select.js";
+export { setBackend, getBackend, initBackend, wasmAvailable, gpuAdapterName, gpuContext, setGpuProvider, type BackendName, type WebGpuOptions, type GpuProvider } from "./backend/select.js";
+export { requestBrowserGpuDevice } from "./backend/webgpu/index.js";
 export { useWebWorkers, stopWebWorkers } from "./backend/wasm/web-pool.js";
 export { initWasm } from "./backend/wasm/runtime.js";
 export type { Kernels } from "./backend/kernels.js";
@@ -18,7 +19,7 @@ export { MultiHeadAttention, type MultiHeadAttentionOptions, type AttentionForwa
 export { Optimizer, type ParamGroup, type Params } from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
-export { clipGradNorm } from "./optim/clip.js";
+export { clipGradNorm, clipGradNormAsync, gradNorm } from "./optim/clip.js";
 export type { OptimizerState } from "./optim/optimizer.js";
 export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, readSafetensorsTensor, decodeSafetensorsEntry, SafetensorsError, MAX_HEADER_BYTES, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type ParsedSafetensors } from "./io/safetensors.js";
 export { checkpointToFiles, checkpointFromFiles, checkpointStep, CheckpointError, CHECKPOINT_FILES, type Checkpoint } from "./io/checkpoint.js";

@@ -4,10 +4,12 @@ import { noGrad } from "../autograd/no-grad.js";
 import { generateParties, MAX_GUESTS, MIN_GUESTS, PARTY_NAMES, PARTY_STORIES, partyTensors, type PartyBatch } from "../data/party.js";
 import { PartyModel } from "../nn/party.js";
 import { crossEntropy } from "../ops/loss.js";
+import { tidy } from "../ops/memory.js";
 import { Adam } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
+import { clipGradNorm, clipGradNormAsync } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { SGD } from "../optim/sgd.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { check } from "../util/assert.js";
 import { Rng } from "../util/random.js";
 
@@ -109,24 +111,49 @@ export class PartyTrainer {
     return this.step >= this.options.steps;
   }
 
-  /** One optimizer step on a fresh batch of parties. */
+  /** One optimizer step on a fresh batch of parties (host backends: reads results synchronously). */
   trainStep(): PartyStepStats {
+    const { loss, logits, answers } = this.#forwardBackward();
+    if (this.options.clip > 0) clipGradNorm(this.model.parameters(), this.options.clip);
+    this.optimizer.step();
+    return this.#stats(loss.item(), logits.values, answers);
+  }
+
+  /**
+   * trainStep on any backend, webgpu included: the step stays on the device and only the loss,
+   * the logits and the gradient norm are read back, asynchronously. Temporaries are freed per step.
+   */
+  async trainStepAsync(): Promise<PartyStepStats> {
+    const params = this.model.parameters();
+    // the gradients come out of the tidy attached to the returned parameters; everything else is freed
+    const { loss, logits, answers } = tidy(() => ({ ...this.#forwardBackward(), params }));
+    if (this.options.clip > 0) await clipGradNormAsync(params, this.options.clip);
+    tidy(() => this.optimizer.step());
+    const [lossValue, logitValues] = await Promise.all([loss.itemAsync(), logits.data()]);
+    return this.#stats(lossValue, logitValues, answers);
+  }
+
+  /** The forward and backward pass of one step on a fresh batch, with the scheduled learning rate set. */
+  #forwardBackward(): { loss: Tensor; logits: Tensor; answers: Int32Array } {
     const { batchSize, guests, steps } = this.options;
     // cosine decay to 10% of lr: the last steps polish instead of bouncing
     const progress = steps > 0 ? Math.min(1, this.step / steps) : 1;
     const base = this.options.lr;
     this.optimizer.lr = base * (0.1 + 0.45 * (1 + Math.cos(Math.PI * progress)));
     this.model.train();
-    const t = partyTensors(generateParties(this.#rng, batchSize, guests));
+    const batch = generateParties(this.#rng, batchSize, guests);
+    const t = partyTensors(batch);
     const { logits } = this.model.forward(t.names, t.stories, t.askerName, t.targetName);
     const loss = crossEntropy(logits, t.answer);
     this.optimizer.zeroGrad();
     loss.backward();
-    if (this.options.clip > 0) clipGradNorm(this.model.parameters(), this.options.clip);
-    this.optimizer.step();
+    const answers = Int32Array.from({ length: batch.size }, (_, b) => batch.stories[b * batch.guests + batch.target[b]]);
+    return { loss, logits, answers };
+  }
+
+  #stats(lossValue: number, logits: ArrayLike<number>, answers: Int32Array): PartyStepStats {
     this.step++;
-    const lossValue = loss.item();
-    const accuracy = countCorrect(logits.values, t.answer.values as Int32Array, PARTY_STORIES.length) / batchSize;
+    const accuracy = countCorrect(logits, answers, PARTY_STORIES.length) / answers.length;
     const a = 0.05;
     this.#smoothLoss = Number.isNaN(this.#smoothLoss) ? lossValue : (1 - a) * this.#smoothLoss + a * lossValue;
     this.#smoothAccuracy = Number.isNaN(this.#smoothAccuracy) ? accuracy : (1 - a) * this.#smoothAccuracy + a * accuracy;
@@ -135,24 +162,42 @@ export class PartyTrainer {
 
   /** Answers `parties` fresh parties from an evaluation stream the training never draws from. */
   evaluate(parties = 1000, opts: { examples?: number; chunk?: number } = {}): PartyEvaluation {
+    const run = this.#evaluation(parties, opts);
+    for (const batch of run.batches()) run.add(this.#answer(batch));
+    return run.result();
+  }
+
+  /** evaluate() on any backend, webgpu included (reads each chunk's results asynchronously). */
+  async evaluateAsync(parties = 1000, opts: { examples?: number; chunk?: number } = {}): Promise<PartyEvaluation> {
+    const run = this.#evaluation(parties, opts);
+    for (const batch of run.batches()) run.add(await this.#answerAsync(batch));
+    return run.result();
+  }
+
+  /** The evaluation parties in chunks, and a tally of the answers given to them. */
+  #evaluation(parties: number, opts: { examples?: number; chunk?: number }) {
     check(Number.isInteger(parties) && parties > 0, "PartyTrainer.evaluate", `expected a positive number of parties, got ${parties}`);
     const rng = new Rng(partySeed(this.options.seed, 2));
-    const chunk = opts.chunk ?? 250, wantExamples = opts.examples ?? 0;
+    const chunk = opts.chunk ?? 250, wantExamples = opts.examples ?? 0, guests = this.options.guests;
     let correct = 0, hits = 0, lossSum = 0;
     const examples: PartyExample[] = [], mistakes: PartyExample[] = [];
-    for (let done = 0; done < parties; done += chunk) {
-      const { answers, loss } = this.#answer(generateParties(rng, Math.min(chunk, parties - done), this.options.guests));
-      lossSum += loss;
-      for (const ex of answers) {
-        if (ex.correct) {
-          correct++;
-          if (ex.listenedTo === ex.target) hits++;
+    return {
+      *batches(): Generator<PartyBatch> {
+        for (let done = 0; done < parties; done += chunk) yield generateParties(rng, Math.min(chunk, parties - done), guests);
+      },
+      add({ answers, loss }: { answers: PartyExample[]; loss: number }): void {
+        lossSum += loss;
+        for (const ex of answers) {
+          if (ex.correct) {
+            correct++;
+            if (ex.listenedTo === ex.target) hits++;
+          }
+          if (examples.length < wantExamples) examples.push(ex);
+          if (mistakes.length < wantExamples && (!ex.correct || ex.listenedTo !== ex.target)) mistakes.push(ex);
         }
-        if (examples.length < wantExamples) examples.push(ex);
-        if (mistakes.length < wantExamples && (!ex.correct || ex.listenedTo !== ex.target)) mistakes.push(ex);
-      }
-    }
-    return { parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples, mistakes };
+      },
+      result: (): PartyEvaluation => ({ parties, accuracy: correct / parties, attentionHitRate: correct > 0 ? hits / correct : 0, loss: lossSum / parties, examples, mistakes }),
+    };
   }
 
   /** The model's answer and attention for each party of `batch` (no training; for displays). */
@@ -161,14 +206,25 @@ export class PartyTrainer {
   }
 
   #answer(batch: PartyBatch): { answers: PartyExample[]; loss: number } {
+    const { logits, weights, loss } = this.#answerTensors(batch);
+    return { answers: scoreBatch(batch, logits.values, weights.values, this.model.attn.numHeads), loss: loss.item() };
+  }
+
+  async #answerAsync(batch: PartyBatch): Promise<{ answers: PartyExample[]; loss: number }> {
+    const { logits, weights, loss } = tidy(() => this.#answerTensors(batch));
+    const [l, w, s] = await Promise.all([logits.data(), weights.data(), loss.itemAsync()]);
+    return { answers: scoreBatch(batch, l, w, this.model.attn.numHeads), loss: s };
+  }
+
+  /** Logits (B, V), attention weights (B, H, N) and the summed loss of `batch`, in eval mode without a tape. */
+  #answerTensors(batch: PartyBatch): { logits: Tensor; weights: Tensor; loss: Tensor } {
     const wasTraining = this.model.training;
     this.model.eval();
     try {
       return noGrad(() => {
         const t = partyTensors(batch);
         const { logits, weights } = this.model.forward(t.names, t.stories, t.askerName, t.targetName, { returnWeights: true });
-        const loss = crossEntropy(logits, t.answer, { reduction: "sum" }).item();
-        return { answers: scoreBatch(batch, logits.values, (weights as NonNullable<typeof weights>).values, this.model.attn.numHeads), loss };
+        return { logits, weights: weights as Tensor, loss: crossEntropy(logits, t.answer, { reduction: "sum" }) };
       });
     } finally {
       this.model.train(wasTraining);
