@@ -5,8 +5,10 @@ import { noGrad } from "../autograd/no-grad.js";
 import { BatchSampler } from "../data/batches.js";
 import type { GPT } from "../nn/gpt.js";
 import { mul } from "../ops/elementwise.js";
+import { tidy } from "../ops/memory.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
+import { clipGradNorm, gradNorm } from "../optim/clip.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { cosineWithWarmup, weightDecayGroups } from "../optim/schedule.js";
 import { check } from "../util/assert.js";
 
@@ -108,6 +110,59 @@ export class Trainer {
     return { step: this.step, loss: total / c.gradAccum, lr, gradNorm, tokens: c.gradAccum * c.batchSize * model.config.contextLength, skipped };
   }
 
+  /**
+   * trainStep on any backend, webgpu included: the step stays on the device and reads back only
+   * each micro-batch's loss and the gradient norm (asynchronously). Same results as trainStep.
+   */
+  async trainStepAsync(): Promise<StepResult> {
+    const c = this.config, model = this.model, opt = this.optimizer;
+    model.train();
+    const lr = this.lrAt(this.step);
+    opt.lr = lr;
+    opt.zeroGrad();
+    const params = model.parameters();
+    let total = 0;
+    let skipped: string | null = null;
+    for (let micro = 0; micro < c.gradAccum; micro++) {
+      const { x, y } = this.#batches.next();
+      // forward and backward in one tidy (the tape's saved activations die with it; the gradients,
+      // reachable from the returned parameters, live on); a non-finite loss then skips the update
+      const { loss } = tidy(() => {
+        const l = model.loss(x, y);
+        mul(l, 1 / c.gradAccum).backward(); // mean over micro-batches
+        return { loss: l, params };
+      });
+      const value = await loss.itemAsync();
+      total += value;
+      if (!Number.isFinite(value)) skipped ??= (await this.#firstNonFiniteAsync("parameter", params)) ?? "loss";
+    }
+    let norm = NaN;
+    if (skipped === null) {
+      norm = await gradNorm(params).itemAsync();
+      if (!Number.isFinite(norm)) skipped = (await this.#firstNonFiniteAsync("grad", params.map((p) => p.grad))) ?? "grad";
+    }
+    if (skipped === null) {
+      const coef = (c.gradClip > 0 ? c.gradClip : Infinity) / (norm + 1e-6);
+      tidy(() => {
+        if (coef < 1) noGrad(() => { for (const p of params) if (p.grad) p.grad = mul(p.grad, coef); });
+        opt.step();
+      });
+    }
+    opt.zeroGrad();
+    this.step++;
+    return { step: this.step, loss: total / c.gradAccum, lr, gradNorm: norm, tokens: c.gradAccum * c.batchSize * model.config.contextLength, skipped };
+  }
+
+  /** The name of the first tensor holding a NaN or Inf (each read asynchronously), or null. */
+  async #firstNonFiniteAsync(kind: "parameter" | "grad", tensors: (Tensor | null)[]): Promise<string | null> {
+    const names = this.model.namedParameters().map(([n]) => n);
+    for (const [i, t] of tensors.entries()) {
+      if (t === null) continue;
+      if (!(await t.data()).every(Number.isFinite)) return kind === "grad" ? `grad of ${names[i]}` : `parameter ${names[i]}`;
+    }
+    return null;
+  }
+
   #firstNonFiniteParam(): string | null {
     for (const [name, p] of this.model.namedParameters()) if (!p.values.every(Number.isFinite)) return `parameter ${name}`;
     return null;
@@ -120,6 +175,25 @@ export class Trainer {
       for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) return `grad of ${name}`;
     }
     return null;
+  }
+
+  /** evaluate() on any backend (each batch's loss read asynchronously). */
+  async evaluateAsync(): Promise<number | null> {
+    const T = this.model.config.contextLength;
+    if (this.data.val.length <= T || this.config.evalIters <= 0) return null;
+    const batches = new BatchSampler(this.data.val, this.config.batchSize, T, this.config.seed + 1);
+    const wasTraining = this.model.training;
+    this.model.eval();
+    try {
+      let total = 0;
+      for (let i = 0; i < this.config.evalIters; i++) {
+        const { x, y } = batches.next();
+        total += await tidy(() => noGrad(() => this.model.loss(x, y))).itemAsync();
+      }
+      return total / this.config.evalIters;
+    } finally {
+      this.model.train(wasTraining);
+    }
   }
 
   /** Mean validation loss over evalIters fixed batches (the same ones every time), or null without enough data. */
