@@ -18,3 +18,14 @@ export function readCorpus(file: string | null): string {
     throw new Error(`cannot read the training text ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
+
+/**
+ * The opening of Moby-Dick's first chapter, at most `chars` characters cut at a paragraph's end:
+ * the small text the visualizer page's in-browser GPT trains on (GET /api/corpus).
+ */
+export function mobyDickOpening(chars = 4000): string {
+  const text = readFileSync(join(dirname(mobyDickPath()), "chapter_1.txt"), "utf8").replace(/\r\n/g, "\n");
+  if (text.length <= chars) return text;
+  const cut = text.lastIndexOf("\n\n", chars);
+  return text.slice(0, cut > 0 ? cut : chars);
+}

@@ -8,7 +8,7 @@ import { train } from "./commands/train.js";
 import { convertCommand } from "./commands/convert.js";
 import { exportOnnx } from "./commands/export-onnx.js";
 import { inspect } from "./commands/inspect.js";
-import { getBackend } from "../backend/select.js";
+import { initBackend } from "../backend/select.js";
 import { useThreads } from "../node.js";
 
 const commands: Command[] = [party, train, resume, sample, convertCommand, exportOnnx, inspect];
@@ -35,8 +35,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
-  // wasm kernels on every core (QKV_THREADS=n to choose; QKV_BACKEND=js for the reference loops)
-  if (getBackend() === "wasm") await useThreads(Number(process.env.QKV_THREADS) || undefined);
+  // wasm kernels on every core (QKV_THREADS=n to choose; QKV_BACKEND=js for the reference loops,
+  // QKV_BACKEND=webgpu for the GPU through the webgpu package)
+  if ((await initBackend()) === "wasm") await useThreads(Number(process.env.QKV_THREADS) || undefined);
   try {
     return await command.run(rest);
   } catch (err) {

@@ -6,13 +6,13 @@ import { payloadJson, type ExplainPayload } from "../explain/payload.js";
 
 let script: string | null = null;
 
-/** The compiled page scripts (web/draw.ts then web/page.ts, classic scripts sharing one scope), found from dist/cli/ or build/src/cli/ (tests). */
+/** The compiled page scripts (web/draw.ts, web/page.ts, web/train.ts: classic scripts sharing one scope), found from dist/cli/ or build/src/cli/ (tests). */
 export function pageScript(): string {
   if (script !== null) return script;
   const dirs = ["../web/", "../../../dist/web/"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   for (const dir of dirs) {
     try {
-      script = ["draw.js", "page.js"].map((f) => readFileSync(dir + f, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")).join("\n");
+      script = ["draw.js", "page.js", "train.js"].map((f) => readFileSync(dir + f, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")).join("\n");
       return script;
     } catch {
       // try the next place
@@ -39,7 +39,9 @@ td,th{white-space:nowrap;padding:2px 8px;text-align:left;border-bottom:1px solid
 tr.top td{background:#fff4e8;font-weight:600} tr.masked{color:#aaa}
 .bar{display:inline-block;height:10px;background:#d0541a;vertical-align:middle}
 .vec{display:inline-flex;gap:1px;vertical-align:middle}.vec i{display:inline-block;width:7px;height:12px;border:1px solid #eee}
-.note{color:#666;font-size:12px}`;
+.note{color:#666;font-size:12px}
+#train-controls label{margin-right:12px} #train-controls input{width:80px} #train-controls button{margin-right:6px}
+#train-error{color:#b00020;white-space:pre-wrap} #train-result table{border-collapse:collapse;font-size:13px;margin-top:6px}`;
 
 /** The whole page as one self-contained HTML string; `payload` given: works from disk, no server. */
 export function renderPage(payload: ExplainPayload | null = null, title = "qkv attention"): string {
@@ -58,6 +60,10 @@ export function renderPage(payload: ExplainPayload | null = null, title = "qkv a
 <section class="wide" id="party-section"><h2>Party view: what the pointed token asks, offers and hears</h2><div id="party-view"></div></section>
 <section id="rollout-section"><h2>Attention rollout</h2><canvas id="rollout"></canvas><p class="cap" id="rollout-note"></p><h2>Attention flow</h2><canvas id="flow"></canvas><p class="cap" id="flow-note"></p></section>
 <section id="ablation-section"><h2>Head ablation</h2><div id="ablation"></div></section>
+<section class="wide" id="train-section"><h2>Train in this browser</h2>
+<div id="train-controls"><label>backend <select id="train-backend" data-testid="train-backend"><option value="webgpu">webgpu</option><option value="wasm">wasm</option><option value="js">js</option></select></label><label>model <select id="train-model" data-testid="train-model"><option value="party">party model</option><option value="nano">nano GPT (Moby-Dick characters)</option></select></label><label>steps <input id="train-steps" data-testid="train-steps" type="number" min="1" max="100000" step="1" value="150"></label><label>seed <input id="train-seed" data-testid="train-seed" type="number" min="0" step="1" value="0"></label><button id="train-start" data-testid="train-start">Start</button><button id="train-stop" data-testid="train-stop" disabled>Stop</button></div>
+<p class="cap" id="train-used" data-testid="train-used"></p><p class="cap" id="train-progress" data-testid="train-progress"></p><p id="train-error" data-testid="train-error"></p>
+<canvas id="train-loss" width="640" height="160"></canvas><div id="train-result" data-testid="train-result"></div></section>
 <section class="wide" id="live-section" hidden><h2>Training</h2><canvas id="loss" width="640" height="200"></canvas><p id="loss-text" class="cap"></p></section>
 </main>
 ${data}<script>${pageScript().replace(/<\/script/gi, "<\\/script")}</script>

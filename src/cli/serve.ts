@@ -1,11 +1,15 @@
 // The visualizer's local HTTP server. Safe by default: binds 127.0.0.1 on a random free port, wants
-// a per-launch token on every request, checks Host and Origin (no DNS rebinding), serves only its
-// fixed routes (no files, so no traversal), sends no CORS headers, caps request bodies, and keeps
-// serving after any bad request.
+// a per-launch token on every request, checks Host and Origin (no DNS rebinding), serves its fixed
+// routes plus the compiled browser-safe library under /lib/<token>/ (read-only .js files of one
+// folder, Node-only entries refused, no traversal), sends no CORS headers, caps request bodies, and
+// keeps serving after any bad request.
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
+import { posix, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface ServeRoutes {
   /** The page (HTML). */
@@ -14,6 +18,8 @@ export interface ServeRoutes {
   trace(): string;
   /** GET /api/live?since=N: live training updates as JSON text (absent: 404). */
   live?(since: number): string;
+  /** GET /api/corpus: a short training text for the page's in-browser GPT (absent: 404). */
+  corpus?(): string;
   /** POST /api/ablate with a JSON body: a payload recomputed with heads ablated (absent: 404). */
   ablate?(body: unknown): string;
 }
@@ -27,6 +33,11 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** The token; random 32 hex characters by default (tests pass their own). */
   token?: string;
+  /**
+   * Folder of the compiled library served at /lib/<token>/ for the page's in-browser training
+   * (default: the one holding this file's cli/, i.e. dist/ or build/src/); null serves no library.
+   */
+  lib?: string | null;
   warn?: (message: string) => void;
 }
 
@@ -39,8 +50,9 @@ export interface RunningServer {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+// 'self': the page imports the library's modules from /lib/; 'wasm-unsafe-eval': the wasm backend compiles its kernels
 const SECURITY_HEADERS = {
-  "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "Content-Security-Policy": "default-src 'none'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
   "X-Frame-Options": "DENY",
@@ -86,6 +98,31 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** The library folder next to this file's cli/: dist/ when installed, build/src/ under the tests. */
+export const LIB_ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** Node-only parts of the compiled library: never served (first path segment, or the whole name). */
+const NODE_ONLY = new Set(["node.js", "node", "cli"]);
+
+/**
+ * The text of `rel` (a path below /lib/<token>/) inside `root`, or a Refusal: only .js files,
+ * no dot segments or hidden names, nothing Node-only, nothing that resolves (links included) outside `root`.
+ */
+function libFile(root: string, rel: string): string {
+  const parts = rel.split("/");
+  if (!/^[A-Za-z0-9_\-/.]+\.js$/.test(rel) || parts.some((p) => p === "" || p.startsWith(".")) || posix.normalize(rel) !== rel) throw new Refusal(404, "not found");
+  if (NODE_ONLY.has(parts[0])) throw new Refusal(404, "not found");
+  let real: string;
+  try {
+    const base = realpathSync(root);
+    real = realpathSync(`${base}${sep}${parts.join(sep)}`);
+    if (!real.startsWith(base + sep) || !statSync(real).isFile()) throw new Error("outside");
+  } catch {
+    throw new Refusal(404, "not found");
+  }
+  return readFileSync(real, "utf8");
+}
+
 /** The request's route after every check, or a Refusal. */
 function checkRequest(req: IncomingMessage, allowedHosts: Set<string>, allowedOrigins: Set<string>, token: string): { path: string; query: URLSearchParams } {
   const raw = req.url ?? "";
@@ -107,7 +144,10 @@ function checkRequest(req: IncomingMessage, allowedHosts: Set<string>, allowedOr
   if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) throw new Refusal(403, "cross-origin request");
   const site = req.headers["sec-fetch-site"];
   if (site !== undefined && site !== "same-origin" && site !== "none") throw new Refusal(403, "cross-site request");
-  const given = url.searchParams.get("token") ?? (typeof req.headers["x-qkv-token"] === "string" ? req.headers["x-qkv-token"] : null);
+  // module imports inside /lib/ resolve relative to the importing file and drop the query, so the
+  // library's token travels in the path: /lib/<token>/index.js
+  const libToken = url.pathname.startsWith("/lib/") ? url.pathname.split("/")[2] : undefined;
+  const given = libToken ?? url.searchParams.get("token") ?? (typeof req.headers["x-qkv-token"] === "string" ? req.headers["x-qkv-token"] : null);
   if (given === null) throw new Refusal(401, "missing token");
   if (!sameToken(given, token)) throw new Refusal(403, "wrong token");
   return { path: url.pathname, query: url.searchParams };
@@ -117,6 +157,7 @@ function checkRequest(req: IncomingMessage, allowedHosts: Set<string>, allowedOr
 export function startServer(routes: ServeRoutes, opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const limit = opts.bodyLimit ?? 65536;
+  const lib = opts.lib === undefined ? LIB_ROOT : opts.lib;
   const token = opts.token ?? randomBytes(16).toString("hex");
   if (!LOOPBACK.has(host)) (opts.warn ?? console.warn)(`qkv: warning: serving on ${host}, which other machines may reach; anyone with the URL (token included) can read the model's attention`);
   const allowedHosts = new Set<string>();
@@ -131,6 +172,11 @@ export function startServer(routes: ServeRoutes, opts: ServeOptions = {}): Promi
         if (!get) throw new Refusal(405, "method not allowed", { Allow: "GET, HEAD" });
         return send(res, 200, "text/html; charset=utf-8", routes.page());
       }
+      if (path.startsWith("/lib/")) {
+        if (!get) throw new Refusal(405, "method not allowed", { Allow: "GET, HEAD" });
+        if (lib === null) throw new Refusal(404, "not found");
+        return send(res, 200, "text/javascript; charset=utf-8", libFile(lib, path.split("/").slice(3).join("/")));
+      }
       if (path === "/api/trace") {
         if (!get) throw new Refusal(405, "method not allowed", { Allow: "GET, HEAD" });
         return send(res, 200, json, routes.trace());
@@ -140,6 +186,10 @@ export function startServer(routes: ServeRoutes, opts: ServeOptions = {}): Promi
         const since = Number(query.get("since") ?? "0");
         if (!Number.isInteger(since) || since < 0) throw new Refusal(400, "since must be a non-negative integer");
         return send(res, 200, json, routes.live(since));
+      }
+      if (path === "/api/corpus" && routes.corpus) {
+        if (!get) throw new Refusal(405, "method not allowed", { Allow: "GET, HEAD" });
+        return send(res, 200, "text/plain; charset=utf-8", routes.corpus());
       }
       if (path === "/api/ablate" && routes.ablate) {
         if (method !== "POST") throw new Refusal(405, "method not allowed", { Allow: "POST" });

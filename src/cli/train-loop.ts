@@ -4,9 +4,11 @@ import { resolve } from "node:path";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { GPTConfig } from "../nn/gpt.js";
 import { saveCheckpoint } from "../node.js";
+import { hostTensors } from "../ops/place.js";
 import type { TrainConfig, Trainer } from "../train/trainer.js";
 import { Rng } from "../util/random.js";
 import { streamSample } from "./commands/sample.js";
+import { onGpu } from "./backend-flag.js";
 import { ProgressBar } from "./progress.js";
 import { gptExplainable } from "./gpt-view.js";
 import { startLiveVisualizer, type LiveVisualizer } from "./visualize.js";
@@ -45,8 +47,8 @@ export async function saveRun(ctx: LoopContext, valLoss: number | null): Promise
   const { trainer, tokenizer, options } = ctx;
   return saveCheckpoint(resolve(options.out), {
     config: { ...trainer.model.config },
-    model: trainer.model.stateDict(),
-    optimizer: trainer.optimizer.stateDict(),
+    model: await hostTensors(trainer.model.stateDict()),
+    optimizer: await hostTensors(trainer.optimizer.stateDict()),
     state: {
       step: trainer.step,
       trainer: trainer.state(),
@@ -62,6 +64,8 @@ export async function saveRun(ctx: LoopContext, valLoss: number | null): Promise
 export async function runTraining(ctx: LoopContext): Promise<number> {
   const { trainer, tokenizer, options } = ctx;
   const { steps, evalEvery } = options.train;
+  const gpu = onGpu(); // webgpu: steps and evaluations read their results asynchronously
+  if (gpu && ctx.serve) throw new Error("qkv train: --serve needs a host backend (js or wasm); the visualizer reads the model synchronously");
   const log = (obj: Record<string, unknown>) => options.json && process.stdout.write(JSON.stringify(obj) + "\n");
   const note = (text: string) => !options.json && process.stderr.write(text + "\n");
   let interrupted = false;
@@ -88,12 +92,12 @@ export async function runTraining(ctx: LoopContext): Promise<number> {
     while (trainer.step < steps) {
       if (interrupted) break;
       const t0 = performance.now();
-      const r = trainer.trainStep();
+      const r = gpu ? await trainer.trainStepAsync() : trainer.trainStep();
       const tokensPerSec = r.tokens / ((performance.now() - t0) / 1000);
       log({ type: "step", step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokensPerSec, skipped: r.skipped });
       if (r.skipped !== null) note(`\nstep ${r.step}: skipped, ${r.skipped} is not finite`);
       if ((evalEvery > 0 && r.step % evalEvery === 0) || r.step === steps) {
-        valLoss = trainer.evaluate();
+        valLoss = gpu ? await trainer.evaluateAsync() : trainer.evaluate();
         if (valLoss !== null) log({ type: "eval", step: r.step, valLoss });
       }
       const fields: Record<string, string> = { loss: fmt(r.loss), "tok/s": Math.round(tokensPerSec).toString() };

@@ -2,6 +2,7 @@
 // --html (one self-contained file).
 import { explainPayload, parseHeadRefs, type ExplainOptions, type Explainable } from "../explain/session.js";
 import { payloadJson, type ExplainPayload } from "../explain/payload.js";
+import { mobyDickOpening } from "./corpus.js";
 import { renderPage, writeFileAtomic } from "./page.js";
 import { startServer, type RunningServer, type ServeOptions } from "./serve.js";
 
@@ -54,6 +55,7 @@ export async function serveExplain(subject: Explainable | (() => Explainable), o
     page: () => renderPage(),
     trace: () => opts.feed?.payload ?? (cached ??= payloadJson(explainPayload(current(), explainOpts))),
     live: opts.feed ? (since) => (opts.feed as LiveFeed).json(since) : undefined,
+    corpus: () => mobyDickOpening(),
     ablate: (body) => payloadJson(explainPayload(current(), { ...explainOpts, ablate: parseHeadRefs(body), ablationTable: false })),
   }, opts);
 }

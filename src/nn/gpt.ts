@@ -226,13 +226,47 @@ export class GPT extends Module {
   /**
    * Yields new token ids one at a time after `prompt`, decoding with a KV cache in eval mode.
    * When the cache reaches the context length it restarts from the latest half of the tokens.
+   * Host backends; on webgpu use generateAsync.
    */
   *generate(prompt: readonly number[], opts: GenerateOptions): Generator<number, void, undefined> {
+    const rng = this.#checkGenerate("GPT.generate", prompt, opts);
+    const steps = this.#decode(prompt, opts.maxNewTokens);
+    try {
+      for (let r = steps.next(); !r.done; ) {
+        const next = sampleLogits(r.value.values, rng, opts);
+        yield next;
+        r = steps.next(next);
+      }
+    } finally {
+      steps.return(); // restores training mode when the caller stops early
+    }
+  }
+
+  /** generate() on any backend, webgpu included: each step's logits are read asynchronously. */
+  async *generateAsync(prompt: readonly number[], opts: GenerateOptions): AsyncGenerator<number, void, undefined> {
+    const rng = this.#checkGenerate("GPT.generateAsync", prompt, opts);
+    const steps = this.#decode(prompt, opts.maxNewTokens);
+    try {
+      for (let r = steps.next(); !r.done; ) {
+        const next = sampleLogits(await r.value.data(), rng, opts);
+        yield next;
+        r = steps.next(next);
+      }
+    } finally {
+      steps.return(); // restores training mode when the caller stops early
+    }
+  }
+
+  #checkGenerate(fn: string, prompt: readonly number[], opts: GenerateOptions): Rng {
+    check(prompt.length > 0, fn, "the prompt must hold at least one token");
+    check(Number.isInteger(opts.maxNewTokens) && opts.maxNewTokens >= 0, fn, `maxNewTokens must be a non-negative integer, got ${opts.maxNewTokens}`);
+    check(opts.rng !== undefined || opts.temperature === 0, fn, "sampling needs a seeded rng (or temperature 0)");
+    return opts.rng ?? new Rng(0);
+  }
+
+  /** The decoding loop: yields the last position's logits (V) and is sent back the chosen token. */
+  *#decode(prompt: readonly number[], maxNewTokens: number): Generator<Tensor, void, number> {
     const c = this.config;
-    check(prompt.length > 0, "GPT.generate", "the prompt must hold at least one token");
-    check(Number.isInteger(opts.maxNewTokens) && opts.maxNewTokens >= 0, "GPT.generate", `maxNewTokens must be a non-negative integer, got ${opts.maxNewTokens}`);
-    check(opts.rng !== undefined || opts.temperature === 0, "GPT.generate", "sampling needs a seeded rng (or temperature 0)");
-    const rng = opts.rng ?? new Rng(0);
     const wasTraining = this.training;
     this.eval();
     try {
@@ -240,14 +274,13 @@ export class GPT extends Module {
       const tokens = [...prompt];
       const run = (ids: readonly number[]) => noGrad(() => {
         const logits = this.forward(Tensor.fromArray(Int32Array.from(ids), [1, ids.length], "int32"), { cache }); // (1, T, V)
-        return slice(logits, 1, ids.length - 1).values; // the last position's V logits
+        return slice(logits, 1, ids.length - 1).reshape([c.vocabSize]); // the last position's V logits
       });
       let last = run(tokens.slice(-c.contextLength));
-      for (let i = 0; i < opts.maxNewTokens; i++) {
-        const next = sampleLogits(last, rng, opts);
+      for (let i = 0; i < maxNewTokens; i++) {
+        const next: number = yield last;
         tokens.push(next);
-        yield next;
-        if (i === opts.maxNewTokens - 1) break;
+        if (i === maxNewTokens - 1) break;
         if (cache.length() >= c.contextLength) {
           cache.reset();
           last = run(tokens.slice(-Math.max(1, Math.floor(c.contextLength / 2))));

@@ -12,3 +12,10 @@ export function fromHost(array: AnyArray, shape: readonly number[], dtype: DType
 export async function toHost(t: Tensor): Promise<Tensor> {
   return Tensor.fromArray(await t.data(), t.shape, t.dtype);
 }
+
+/** The tensors of a state dict in host memory: host tensors as they are, GPU tensors read back. */
+export async function hostTensors(state: Map<string, Tensor>): Promise<Map<string, Tensor>> {
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of state) out.set(k, t.onHost ? t : await toHost(t));
+  return out;
+}

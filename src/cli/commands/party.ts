@@ -2,7 +2,9 @@
 // evaluate on fresh parties and draw the party map (whom the asker listened to). Terminal output
 // only; the training loop is PartyTrainer (src/train/party.ts), shared with the web page.
 import { MAX_GUESTS, MIN_GUESTS, PARTY_DEFAULT_LR, PARTY_DEFAULTS, PARTY_NAMES, PARTY_STORIES, PartyTrainer, type PartyEvaluation, type PartyExample, type PartyOptimizer } from "../../index.js";
+import { getBackend, gpuAdapterName } from "../../backend/select.js";
 import { choiceFlag, numberFlag, parseFlags, UsageError, type Command } from "../args.js";
+import { onGpu, useBackend } from "../backend-flag.js";
 import { bold, colorBar, colorMode, dim, fg, GREEN, RED, type ColorMode } from "../color.js";
 import { formatDuration, ProgressBar } from "../progress.js";
 import { servePartyLive, writePartyHtml } from "../party-view.js";
@@ -27,6 +29,7 @@ Options:
   --lr X            learning rate (default ${PARTY_DEFAULT_LR.adam} for adam, ${PARTY_DEFAULT_LR.sgd} for sgd)
   --batch N         parties per training step (default ${PARTY_DEFAULTS.batchSize})
   --show N          party maps to print, 0..20 (default 3)
+  --backend NAME    kernel backend: js, wasm or webgpu (default: wasm where supported, or QKV_BACKEND)
   --json            print one JSON object with the results instead of the report
   --serve           open the attention visualizer while training (prints a local URL; Ctrl-C stops)
   --html FILE       write the trained party's visualizer page as one self-contained file
@@ -48,6 +51,7 @@ interface PartyArgs {
   json: boolean;
   serve: boolean;
   html: string | null;
+  backend: string | undefined;
   host: string;
   port: number;
 }
@@ -57,7 +61,7 @@ function parse(argv: string[]): PartyArgs {
   const v = parseFlags(NAME, argv, {
     seed: { type: "string" }, steps: { type: "string" }, guests: { type: "string" }, optimizer: { type: "string" },
     lr: { type: "string" }, batch: { type: "string" }, show: { type: "string" }, json: { type: "boolean" },
-    serve: { type: "boolean" }, html: { type: "string" }, host: { type: "string" }, port: { type: "string" },
+    serve: { type: "boolean" }, html: { type: "string" }, host: { type: "string" }, port: { type: "string" }, backend: { type: "string" },
   }).values as Record<string, string | boolean | undefined>;
   const optimizer = v.optimizer === undefined ? PARTY_DEFAULTS.optimizer : choiceFlag(NAME, "optimizer", v.optimizer, OPTIMIZERS);
   const lr = v.lr === undefined ? PARTY_DEFAULT_LR[optimizer] : numberFlag(NAME, "lr", v.lr, { integer: false, min: 0, max: 100 });
@@ -73,6 +77,7 @@ function parse(argv: string[]): PartyArgs {
     json: v.json === true,
     serve: v.serve === true,
     html: typeof v.html === "string" ? v.html : null,
+    backend: typeof v.backend === "string" ? v.backend : undefined,
     host: typeof v.host === "string" ? v.host : "127.0.0.1",
     port: v.port === undefined ? 0 : numberFlag(NAME, "port", v.port, { min: 0, max: 65535 }),
   };
@@ -116,11 +121,14 @@ export const party: Command = {
   usage,
   async run(argv) {
     const args = parse(argv);
+    await useBackend(NAME, args.backend);
+    const gpu = onGpu(); // webgpu: steps and the evaluation read their results asynchronously
+    if (gpu && (args.serve || args.html !== null)) throw new UsageError(`${NAME}: --serve and --html need a host backend (js or wasm): the visualizer reads the model synchronously`);
     const mode = colorMode(process.stdout);
     const out = (line = "") => { if (!args.json) process.stdout.write(line + "\n"); };
     const t0 = performance.now(), cpu0 = process.cpuUsage();
     const trainer = new PartyTrainer({ seed: args.seed, steps: args.steps, guests: args.guests, optimizer: args.optimizer, lr: args.lr, batchSize: args.batch });
-    out(`${bold(mode, "qkv party")}: ${args.guests} guests, ${args.optimizer} (lr ${args.lr}), ${args.steps} steps of ${args.batch} parties, seed ${args.seed}`);
+    out(`${bold(mode, "qkv party")}: ${args.guests} guests, ${args.optimizer} (lr ${args.lr}), ${args.steps} steps of ${args.batch} parties, seed ${args.seed}, ${getBackend()}${gpu ? ` (${gpuAdapterName()})` : ""} backend`);
     const bar = new ProgressBar({ total: args.steps, label: "train", mode: args.json ? "silent" : undefined });
     let last = { loss: NaN, smoothLoss: NaN, smoothAccuracy: NaN };
     let viz: LiveVisualizer | null = null;
@@ -130,13 +138,13 @@ export const party: Command = {
     }
     const figures = () => ({ loss: last.smoothLoss.toPrecision(3), acc: pct(last.smoothAccuracy) });
     while (!trainer.done) {
-      last = trainer.trainStep();
+      last = gpu ? await trainer.trainStepAsync() : trainer.trainStep();
       bar.update(trainer.step, figures());
       await viz?.step(trainer.step, last.loss);
     }
     bar.finish(trainer.step, figures());
     const trainSeconds = (performance.now() - t0) / 1000;
-    const ev = trainer.evaluate(EVAL_PARTIES, { examples: args.show });
+    const ev = gpu ? await trainer.evaluateAsync(EVAL_PARTIES, { examples: args.show }) : trainer.evaluate(EVAL_PARTIES, { examples: args.show });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     out();
@@ -154,7 +162,7 @@ export const party: Command = {
     }
     if (args.json) {
       const result = {
-        command: NAME, seed: args.seed, guests: args.guests, optimizer: args.optimizer, lr: args.lr, steps: args.steps, batchSize: args.batch,
+        command: NAME, backend: getBackend(), seed: args.seed, guests: args.guests, optimizer: args.optimizer, lr: args.lr, steps: args.steps, batchSize: args.batch,
         parties: ev.parties, accuracy: ev.accuracy, attentionHitRate: ev.attentionHitRate, finalLoss: last.loss, evalLoss: ev.loss,
         seconds: round(seconds), trainSeconds: round(trainSeconds), cpuSeconds: round((cpu.user + cpu.system) / 1e6), examples: ev.examples, mistakes: ev.mistakes,
       };

@@ -31,11 +31,11 @@ export const resume: Command = {
     const parsed = parseFlags("resume", argv, { steps: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" }, serve: { type: "boolean" }, host: { type: "string" }, port: { type: "string" } }, { positionals: 1 });
     const values = parsed.values as Record<string, string | boolean | undefined>, positionals = parsed.positionals;
     if (positionals.length !== 1) throw new UsageError("resume: expected one checkpoint DIR");
-    useBackend("resume", values.backend as string | undefined);
+    await useBackend("resume", values.backend as string | undefined);
     const { model, tokenizer, state } = await loadModel(positionals[0]);
     const saved = state.options as RunOptions;
     if (typeof saved !== "object" || saved === null || typeof saved.train !== "object") throw new Error(`qkv resume: ${positionals[0]} holds no training options (was it written by qkv train?)`);
-    if (values.backend === undefined && typeof saved.backend === "string") useBackend("resume", saved.backend);
+    if (values.backend === undefined && typeof saved.backend === "string") await useBackend("resume", saved.backend);
     const options: RunOptions = { ...saved, json: values.json === true ? true : saved.json, backend: getBackend() };
     if (values.steps !== undefined) options.train = { ...saved.train, steps: numberFlag("resume", "steps", values.steps, { min: 1 }) };
     const tokens = Int32Array.from(tokenizer.encode(readCorpus(saved.data)));

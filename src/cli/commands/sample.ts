@@ -4,6 +4,7 @@ import { GPT, gptConfig, type GenerateOptions, type GPTConfig } from "../../nn/g
 import { isHfGpt2Dir, loadCheckpoint, loadGpt } from "../../node.js";
 import { Rng } from "../../util/random.js";
 import { numberFlag, parseFlags, UsageError, type Command } from "../args.js";
+import { getBackend } from "../../backend/select.js";
 import { useBackend } from "../backend-flag.js";
 
 const usage = `Usage: qkv sample DIR [options]
@@ -19,7 +20,7 @@ Options:
   --top-k N            sample among the N most likely tokens, 0 for all (default 200)
   --top-p X            nucleus sampling: the smallest set with probability >= X (default 1)
   --seed N             sampling seed (default 1337)
-  --backend NAME       kernel backend, js or wasm (default: the fastest available)`;
+  --backend NAME       kernel backend: js, wasm or webgpu (default: wasm where supported)`;
 
 /** Token ids for `prompt`; an empty prompt starts from a newline (char) or <|endoftext|> (GPT-2). */
 export function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
@@ -32,7 +33,8 @@ export function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
 export async function streamSample(model: GPT, tokenizer: Tokenizer, prompt: string, opts: GenerateOptions): Promise<number[]> {
   const ids: number[] = [];
   let pending: number[] = [];
-  for (const id of model.generate(promptIds(tokenizer, prompt), opts)) {
+  const ids0 = promptIds(tokenizer, prompt);
+  for await (const id of getBackend() === "webgpu" ? model.generateAsync(ids0, opts) : model.generate(ids0, opts)) {
     ids.push(id);
     pending.push(id);
     // a BPE token may end inside a multi-byte character (decoded as U+FFFD): wait for the rest
@@ -82,7 +84,7 @@ export const sample: Command = {
       topP: values["top-p"] === undefined ? 1 : numberFlag("sample", "top-p", values["top-p"], { min: 1e-9, max: 1, integer: false }),
       rng: new Rng(values.seed === undefined ? 1337 : numberFlag("sample", "seed", values.seed, { min: 0 })),
     };
-    useBackend("sample", values.backend as string | undefined);
+    await useBackend("sample", values.backend as string | undefined);
     const { model, tokenizer } = await loadSampleModel(positionals[0]);
     const prompt = typeof values.prompt === "string" ? values.prompt : "";
     process.stdout.write(prompt);

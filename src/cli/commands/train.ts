@@ -47,7 +47,7 @@ Output:
   --keep N             checkpoints kept, oldest removed first (default 3)
   --sample N           tokens to sample when done (default 200; 0 for none)
   --json               one JSON object per line on stdout instead of the progress bar
-  --backend NAME       kernel backend, js or wasm (default: the fastest available)
+  --backend NAME       kernel backend: js, wasm or webgpu (default: wasm where supported)
   --serve              open the attention visualizer while training: prints a local URL; the loss curve
                        and attention maps update live (Ctrl-C stops serving when training is done)
   --host HOST          interface for --serve (default 127.0.0.1; anything else is warned about)
@@ -94,7 +94,7 @@ export const train: Command = {
     if (v.window !== undefined) overrides.slidingWindow = int("window", 0);
     if (v.dropout !== undefined) overrides.dropout = num("dropout", 0, 0, 0.99);
     if (v["no-bias"]) overrides.bias = false;
-    useBackend("train", v.backend as string | undefined);
+    await useBackend("train", v.backend as string | undefined);
     const valFraction = num("val-fraction", 0.1, 0, 0.9);
     const saveEvery = int("save-every", trainConfig.evalEvery, 0);
     const data = positionals[0] === undefined ? null : resolve(positionals[0]);
