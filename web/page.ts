@@ -306,7 +306,11 @@ function setPayload(p: Payload, resetFocus: boolean): void {
 }
 
 function drawLoss(): void {
-  const c = $<HTMLCanvasElement>("loss"), pts = qkv.losses;
+  drawCurve($<HTMLCanvasElement>("loss"), qkv.losses);
+}
+
+/** A loss curve of [step, loss] points on `c`; its point count goes to data-points (for tests). */
+function drawCurve(c: HTMLCanvasElement, pts: [number, number][]): void {
   const ctx = c.getContext("2d") as CanvasRenderingContext2D;
   ctx.clearRect(0, 0, c.width, c.height);
   c.dataset.points = String(pts.length);

@@ -88,6 +88,22 @@ const hostile: [string, () => Promise<Reply>, number][] = [
   ["negative since", () => get(`/api/live?since=-1&${T}`), 400],
   ["garbage request line", () => raw("GARBAGE\r\n\r\n"), 400],
   ["URL over 4 KiB", () => get(`/api/trace?${T}&pad=${"a".repeat(5000)}`), 414],
+  ["library without a token", () => get("/lib/index.js"), 403],
+  ["library with a wrong token", () => get("/lib/ffffffffffffffffffffffffffffffff/index.js"), 403],
+  ["library with the token only in the query", () => get(`/lib/index.js?${T}`), 403],
+  ["library ../ escape", () => get(`/lib/${TOKEN}/../cli/serve.js`), 400],
+  ["library ../ escape past the root", () => get(`/lib/${TOKEN}/../../package.json`), 400],
+  ["library encoded %2e%2e escape", () => get(`/lib/${TOKEN}/%2e%2e/cli/serve.js`), 400],
+  ["library dot segment", () => get(`/lib/${TOKEN}/./index.js`), 400],
+  ["library Node entry node.js", () => get(`/lib/${TOKEN}/node.js`), 404],
+  ["library Node folder node/", () => get(`/lib/${TOKEN}/node/webgpu.js`), 404],
+  ["library CLI cli/main.js", () => get(`/lib/${TOKEN}/cli/main.js`), 404],
+  ["library CLI server cli/serve.js", () => get(`/lib/${TOKEN}/cli/serve.js`), 404],
+  ["library source map", () => get(`/lib/${TOKEN}/index.js.map`), 404],
+  ["library file that does not exist", () => get(`/lib/${TOKEN}/nope.js`), 404],
+  ["library folder", () => get(`/lib/${TOKEN}/backend`), 404],
+  ["library double slash", () => get(`/lib/${TOKEN}//index.js`), 404],
+  ["library POST", () => post(`/lib/${TOKEN}/index.js`, "{}"), 405],
 ];
 
 test("server binds 127.0.0.1 on a random port and prints a URL with its token", () => {
@@ -104,6 +120,12 @@ test("good requests: page, trace, live and ablate answer without CORS headers", 
   assert.equal((await get(`/api/live?since=3&${T}`)).body, '{"since":3}');
   assert.equal((await get("/api/trace", { "X-Qkv-Token": TOKEN })).status, 200);
   assert.equal((await get(`/api/trace?${T}`, { Host: `localhost:${srv.port}`, Origin: `http://localhost:${srv.port}` })).status, 200);
+  const lib = await get(`/lib/${TOKEN}/index.js`);
+  assert.equal(lib.status, 200);
+  assert.match(lib.headers, /content-type: text\/javascript/);
+  assert.match(lib.body, /export \{ setBackend/, "the compiled library's entry");
+  assert.equal((await get(`/lib/${TOKEN}/backend/select.js`, { Origin: `http://127.0.0.1:${srv.port}`, "Sec-Fetch-Site": "same-origin" })).status, 200);
+  assert.match(page.headers, /script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'/);
   const ab = await post(`/api/ablate?${T}`, '[{"layer":0,"head":1}]');
   assert.equal(ab.status, 200);
   assert.equal(ab.body, '{"got":[{"layer":0,"head":1}]}');

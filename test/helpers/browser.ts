@@ -8,8 +8,11 @@ import { chromium, type Browser } from "playwright-core";
 export const CHROMIUM = process.env.QKV_CHROMIUM ?? "/usr/bin/chromium";
 export const ARTIFACTS = "test-artifacts";
 
-/** A launched browser, or null after skipping the test (never a silent pass). */
-export async function launchBrowser(t: Pick<TestContext, "skip">, path = CHROMIUM): Promise<Browser | null> {
+/**
+ * A launched browser, or null after skipping the test (never a silent pass). `webgpu`: with
+ * navigator.gpu (--enable-unsafe-webgpu; SwiftShader where there is no GPU) instead of --disable-gpu.
+ */
+export async function launchBrowser(t: Pick<TestContext, "skip">, path = CHROMIUM, opts: { webgpu?: boolean } = {}): Promise<Browser | null> {
   if (!existsSync(path)) {
     const why = `browser test needs Chromium at ${path} (apt-get install -y chromium)`;
     if (process.env.CI === "true") throw new Error(`${why}; CI=true, so this is a failure`);
@@ -20,7 +23,7 @@ export async function launchBrowser(t: Pick<TestContext, "skip">, path = CHROMIU
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: path,
-    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-gpu"],
+    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", opts.webgpu ? "--enable-unsafe-webgpu" : "--disable-gpu"],
   });
 }
 
