@@ -14,7 +14,7 @@ import { ARTIFACTS, launchBrowser } from "../helpers/browser.js";
 
 /** Party steps per run: 150 reach accuracy >= 0.999 on wasm for seeds 0-2 (400 is the CLI default). */
 const PARTY_STEPS = 150;
-const NANO_STEPS = 6;
+const NANO_STEPS = 4;
 
 interface Report {
   run: number; model: string; requested: string; backend: string | null; adapter: string | null; steps: number; state: string; step: number;
