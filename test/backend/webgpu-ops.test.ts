@@ -3,6 +3,8 @@
 // decoding paths against the same runs on wasm. No adapter: fails under CI, skips loudly elsewhere.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { getBackend, gpuContext, setBackend, setGpuProvider } from "../../src/backend/select.js";
 import { GpuArray } from "../../src/backend/webgpu/index.js";
 import { requestNodeGpuDevice } from "../../src/node.js";
@@ -79,6 +81,19 @@ gpuTest("tidy frees every GPU tensor made inside except the result and kept ones
   assertClose(await out.y.itemAsync(), [3, 6, 9, 12].reduce((s, v) => s + Math.exp(v), 0), { rtol: 1e-5 });
   assert.throws(() => inner!.add(1), /destroyed GpuArray/);
   await ctx.sync();
+});
+
+gpuTest("a GPU tensor garbage-collected while encoded work still reads it is freed only after the submit", async () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const ys: Tensor[] = [];
+  for (let i = 0; i < 20; i++) ys.push(tensor(Array.from({ length: 1000 }, (_, j) => j + i)).mul(2)); // the inputs become garbage at once
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5)); // finalizers run here, before anything is submitted
+  }
+  const last = await ys[19].data();
+  assert.equal(last[999], 2 * (999 + 19));
 });
 
 gpuTest("hostile inputs on webgpu: +-1e4 logits, fully masked rows (zeros, zero gradient), odd lengths", async () => {

@@ -11,8 +11,11 @@ const SPECIALS = 61; // words 61-63 hold NaN, +inf, -inf: WGSL constant expressi
 export type GpuDType = "float32" | "int32" | "bool";
 export type HostArray = Float32Array | Int32Array | Uint8Array;
 
-/** Released when a GpuArray is garbage-collected, unless destroyed explicitly first. */
-const finalizer = new FinalizationRegistry<GPUBuffer>((buf) => buf.destroy());
+/**
+ * Released when a GpuArray is garbage-collected, unless destroyed explicitly first. Through the
+ * context: a buffer that encoded-but-unsubmitted work still uses is destroyed after the submit.
+ */
+const finalizer = new FinalizationRegistry<{ ctx: GpuContext; buffer: GPUBuffer }>(({ ctx, buffer }) => ctx.release(buffer));
 
 /**
  * A flat array on the device. Every element is one 32-bit word (f32, i32, or u32 0/1 for bool),
@@ -26,7 +29,7 @@ export class GpuArray implements Storage {
     readonly dtype: GpuDType,
     readonly length: number,
   ) {
-    finalizer.register(this, buffer, this);
+    finalizer.register(this, { ctx, buffer }, this);
   }
 
   /** Frees the device memory now (tight loops); using the array afterwards is an error. */
