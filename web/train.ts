@@ -202,9 +202,8 @@ async function runTraining(): Promise<void> {
     let trainMs = 0, t0 = performance.now(), shown = 0;
     // after each step: count its time, show progress now and then, and let the page breathe
     const tick = async () => {
-      // submit what the step left encoded (Trainer's optimizer update) before yielding: the GPU
-      // starts on it now, and a garbage collection in between cannot free buffers that unsubmitted
-      // commands still use (GpuArray's finalizer destroys its buffer at once, not via ctx.release)
+      // submit what the step left encoded (Trainer's optimizer update) before yielding, so the GPU
+      // works on it while the page draws
       lib.gpuContext()?.flush();
       trainMs += performance.now() - t0;
       r.step = r.losses.length;
