@@ -76,7 +76,7 @@ export function copyFast(out: AnyArray, outOffset: number, outStrides: readonly 
   let o = outOffset, i = xOffset;
   for (let done = 0; done < total; done += n) {
     if (accumulate) for (let j = 0; j < n; j++) out[o + j * so] += x[i + j * sx];
-    else if (so === 1 && sx === 1) for (let j = 0; j < n; j++) out[o + j] = x[i + j];
+    else if (so === 1 && sx === 1) (out as Float32Array).set((x as Float32Array).subarray(i, i + n), o); // a memcpy (same array type)
     else for (let j = 0; j < n; j++) out[o + j * so] = x[i + j * sx];
     for (let ax = last - 1; ax >= 0; ax--) {
       idx[ax]++;
