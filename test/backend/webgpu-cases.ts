@@ -137,9 +137,12 @@ add("webgpu reduce sum and max over the middle axis of (3, 37, 5)", async () => 
   }
 });
 
-add("webgpu matmul: both transposes, batch strides, broadcast B, accumulate (33 x 19 x 45)", async () => {
-  const batch = 2, M = 33, Kd = 19, N = 45;
-  for (const [transA, transB, bStride, accumulate] of [[false, false, Kd * N, false], [true, false, Kd * N, false], [false, true, 0, false], [true, true, Kd * N, true]] as const) {
+add("webgpu matmul: both transposes, batch strides, broadcast B, accumulate (33 x 19 x 45, and 130 x 70 x 67 across several tiles)", async () => {
+  for (const [batch, M, Kd, N, transA, transB, shared, accumulate] of [
+    [2, 33, 19, 45, false, false, false, false], [2, 33, 19, 45, true, false, false, false], [2, 33, 19, 45, false, true, true, false], [2, 33, 19, 45, true, true, false, true],
+    [1, 130, 70, 67, false, false, false, false], [2, 130, 70, 67, true, true, false, true], [2, 67, 70, 130, true, false, true, false],
+  ] as const) {
+    const bStride = shared ? 0 : Kd * N;
     const a = rand(batch * M * Kd), b = rand(batch * Kd * N), out = rand(batch * M * N);
     const g = up(out);
     jsKernels.matmul(out, a, b, batch, M, Kd, N, M * Kd, bStride, transA, transB, accumulate);
