@@ -25,7 +25,7 @@ interface Outcome {
   lastMarker: string; // the last line before the kill took effect
 }
 
-/** Runs the child until `plan` says kill; resolves once it has exited. */
+/** Runs the child until `plan` says kill; resolves once it has exited and its output is read. */
 function runOnce(root: string, k: number, plan: Plan): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const pause = plan.phase !== null && plan.delayMs === 0 ? `${plan.phase}@${plan.skipSaves}` : "none@0";
@@ -57,7 +57,9 @@ function runOnce(root: string, k: number, plan: Plan): Promise<Outcome> {
     child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
     const guard = setTimeout(() => child.kill("SIGKILL"), 10_000);
     child.on("error", reject);
-    child.on("exit", (code, signal) => {
+    // "close", not "exit": only then has every line the child wrote before the kill been read (on a
+    // busy machine "exit" can come first, and a step it had started would look never started)
+    child.on("close", (code, signal) => {
       clearTimeout(guard);
       if (signal !== "SIGKILL") reject(new Error(`child exited on its own (code ${code}, signal ${signal}): ${stderr}`));
       else resolve(out);
