@@ -50,6 +50,23 @@ test("qkv resume from a mid-run checkpoint continues with bit-identical losses (
   for (const [step, loss] of got) assert.equal(loss, ref.get(step), `step ${step}: resumed ${loss} vs uninterrupted ${ref.get(step)}`);
 });
 
+test("on webgpu: train, resume from a mid-run checkpoint with bit-identical losses, and sample the same text as wasm", () => {
+  const full = qkv(["train", ...TINY, "--steps", "6", "--warmup", "2", "--eval-every", "3", "--out", "gpu", "--backend", "webgpu"]);
+  assert.equal(full.status, 0, full.stderr);
+  const ref = losses(lines(full.stdout));
+  assert.equal(ref.size, 6);
+  const resumed = qkv(["resume", join(dir, "gpu", "step-00000003"), "--json"]); // the run's backend, webgpu
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const got = losses(lines(resumed.stdout));
+  assert.deepEqual([...got.keys()], [4, 5, 6]);
+  for (const [step, loss] of got) assert.equal(loss, ref.get(step), `step ${step}: resumed ${loss} vs uninterrupted ${ref.get(step)}`);
+  const sample = (backend: string) => qkv(["sample", join(dir, "gpu"), "--tokens", "24", "--seed", "3", "--backend", backend]);
+  const [onGpu, onWasm] = [sample("webgpu"), sample("wasm")];
+  assert.equal(onGpu.status, 0, onGpu.stderr);
+  assert.ok(onGpu.stdout.length > 0);
+  assert.equal(onGpu.stdout, onWasm.stdout, "the same checkpoint samples the same tokens on both backends");
+});
+
 test("Ctrl-C saves a checkpoint and exits 130; resume finishes with the uninterrupted losses", async () => {
   const args = [...TINY, "--steps", "200", "--warmup", "5", "--eval-every", "0", "--save-every", "0"];
   const ref = losses(lines(qkv(["train", ...args, "--out", "ref"]).stdout));

@@ -31,17 +31,18 @@ export const resume: Command = {
     const parsed = parseFlags("resume", argv, { steps: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" }, serve: { type: "boolean" }, host: { type: "string" }, port: { type: "string" } }, { positionals: 1 });
     const values = parsed.values as Record<string, string | boolean | undefined>, positionals = parsed.positionals;
     if (positionals.length !== 1) throw new UsageError("resume: expected one checkpoint DIR");
-    await useBackend("resume", values.backend as string | undefined);
-    const { model, tokenizer, state } = await loadModel(positionals[0]);
-    const saved = state.options as RunOptions;
+    const ckpt = await loadCheckpoint(positionals[0]);
+    const saved = ckpt.state.options as RunOptions;
     if (typeof saved !== "object" || saved === null || typeof saved.train !== "object") throw new Error(`qkv resume: ${positionals[0]} holds no training options (was it written by qkv train?)`);
-    if (values.backend === undefined && typeof saved.backend === "string") await useBackend("resume", saved.backend);
+    // the backend first: the model's parameters are made on it
+    await useBackend("resume", (values.backend as string | undefined) ?? (typeof saved.backend === "string" ? saved.backend : undefined));
+    const { model, tokenizer, state } = await loadModel(positionals[0], ckpt);
     const options: RunOptions = { ...saved, json: values.json === true ? true : saved.json, backend: getBackend() };
     if (values.steps !== undefined) options.train = { ...saved.train, steps: numberFlag("resume", "steps", values.steps, { min: 1 }) };
     const tokens = Int32Array.from(tokenizer.encode(readCorpus(saved.data)));
     if (tokens.length !== saved.dataTokens) throw new Error(`qkv resume: ${saved.data ?? "the Moby-Dick corpus"} now has ${tokens.length} tokens, the run started with ${saved.dataTokens}`);
     const trainer = new Trainer(model, splitTokens(tokens, saved.valFraction), options.train);
-    trainer.optimizer.loadStateDict((await loadCheckpoint(positionals[0])).optimizer);
+    trainer.optimizer.loadStateDict(ckpt.optimizer);
     trainer.restore(state.trainer as TrainerState);
     const serve = values.serve ? { host: typeof values.host === "string" ? values.host : undefined, port: values.port === undefined ? 0 : numberFlag("resume", "port", values.port, { min: 0, max: 65535 }) } : null;
     return runTraining({ trainer, tokenizer, options, serve });

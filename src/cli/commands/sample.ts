@@ -50,8 +50,8 @@ export async function streamSample(model: GPT, tokenizer: Tokenizer, prompt: str
 }
 
 /** Model and tokenizer from a checkpoint written by qkv train. */
-export async function loadModel(dir: string): Promise<{ model: GPT; tokenizer: Tokenizer; state: Record<string, unknown> }> {
-  const ckpt = await loadCheckpoint(dir);
+export async function loadModel(dir: string, loaded?: Awaited<ReturnType<typeof loadCheckpoint>>): Promise<{ model: GPT; tokenizer: Tokenizer; state: Record<string, unknown> }> {
+  const ckpt = loaded ?? (await loadCheckpoint(dir));
   const model = new GPT(gptConfig(ckpt.config as Partial<GPTConfig>), { rng: new Rng(0) });
   model.loadStateDict(ckpt.model);
   const tokenizer = await tokenizerFromJSON(ckpt.state.tokenizer as TokenizerJSON);
