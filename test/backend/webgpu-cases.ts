@@ -127,13 +127,15 @@ add("webgpu cast matches js between float32, int32 and bool (n = 77)", async () 
   }
 });
 
-add("webgpu reduce sum and max over the middle axis of (3, 37, 5)", async () => {
-  const x = rand(3 * 37 * 5);
-  for (const op of ["sum", "max"] as const) {
-    const out = new Float32Array(15), g = C().zeros("float32", 15);
-    jsKernels.reduce(op, out, x, 3, 37, 5);
-    K().reduce(op, g, up(x), 3, 37, 5);
-    await check(g, out, RED, `reduce ${op}`);
+add("webgpu reduce sum and max over the middle axis of (3, 37, 5), and long axes split in chunks (100003 and 3 x 1500 x 2)", async () => {
+  for (const [outer, n, inner] of [[3, 37, 5], [1, 100003, 1], [3, 1500, 2]]) {
+    const x = rand(outer * n * inner, 0, 1); // positive: a long sum stays well conditioned
+    for (const op of ["sum", "max"] as const) {
+      const out = new Float32Array(outer * inner), g = C().zeros("float32", outer * inner);
+      jsKernels.reduce(op, out, x, outer, n, inner);
+      K().reduce(op, g, up(x), outer, n, inner);
+      await check(g, out, RED, `reduce ${op} (${outer}, ${n}, ${inner})`);
+    }
   }
 });
 

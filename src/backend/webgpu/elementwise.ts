@@ -215,22 +215,42 @@ ${INDEX_WGSL}
   ctx.run(code, p, [out, x], grid(Math.ceil(shape.reduce((q, d) => q * d, 1) / WG)));
 }
 
-/** out[o, i] = op over j of x[o, j, i]; one thread per output. */
+/** Values of j one reduce thread covers when the reduced axis is split (see reduce). */
+const REDUCE_CHUNK = 256;
+
+/**
+ * out[o, i] = op over j of x[o, j, i]. One thread per output, over the whole axis, when there are
+ * many outputs; when there are few and the axis is long (a full sum: gradient norms, losses) the
+ * axis is split into chunks of REDUCE_CHUNK, one thread per (output, chunk), and the partials are
+ * reduced again, so no thread walks millions of values alone.
+ */
 export function reduce(ctx: GpuContext, op: ReduceOp, out: GpuArray, x: GpuArray, outer: number, n: number, inner: number): void {
   checkF32("reduce", out, x);
+  if (n > 2 * REDUCE_CHUNK && outer * inner < 16384) {
+    const chunks = Math.ceil(n / REDUCE_CHUNK);
+    const partial = ctx.tempArray("float32", outer * chunks * inner);
+    reducePass(ctx, op, partial, x, outer, n, inner, REDUCE_CHUNK, chunks);
+    reduce(ctx, op, out, partial, outer, chunks, inner);
+    return;
+  }
+  reducePass(ctx, op, out, x, outer, n, inner, Math.max(n, 1), 1);
+}
+
+/** out[o, c, i] = op over j in chunk c (chunk values of j each) of x[o, j, i]. */
+function reducePass(ctx: GpuContext, op: ReduceOp, out: GpuArray, x: GpuArray, outer: number, n: number, inner: number, chunk: number, chunks: number): void {
   const code = `${PARAMS_WGSL}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 ${INDEX_WGSL}
-  let n = pu(1);
-  let inner = pu(2);
-  if (i >= pu(0) * inner) { return; }
-  let base = (i / inner) * n * inner + i % inner;
+  let n = pu(1); let inner = pu(2); let chunk = pu(3); let chunks = pu(4);
+  if (i >= pu(0) * chunks * inner) { return; }
+  let o = i / (chunks * inner); let c = (i / inner) % chunks; let ii = i % inner;
+  let base = o * n * inner + ii;
   var acc = ${op === "sum" ? "0.0" : "neginf_()"};
-  for (var j = 0u; j < n; j++) { acc = ${op === "sum" ? "acc + X[base + j * inner]" : "max(acc, X[base + j * inner])"}; }
+  for (var j = c * chunk; j < min(n, (c + 1u) * chunk); j++) { acc = ${op === "sum" ? "acc + X[base + j * inner]" : "max(acc, X[base + j * inner])"}; }
   out[i] = acc;
 }`;
-  ctx.run(code, new Params().u(outer).u(n).u(inner), [out, x], grid(Math.ceil((outer * inner) / WG)));
+  ctx.run(code, new Params().u(outer).u(n).u(inner).u(chunk).u(chunks), [out, x], grid(Math.ceil((outer * chunks * inner) / WG)));
 }
 
 /** One Adam/AdamW step in place; bias corrections are folded into stepSize and bc2Sqrt on the host. */
