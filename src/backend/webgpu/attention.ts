@@ -62,6 +62,13 @@ fn allowed(b: u32, h: u32, t: u32, s: u32) -> bool {
 fn addBias(b: u32, h: u32, t: u32, s: u32) -> f32 { return ${mod === "bias" ? `Md[${idx}]` : "0.0"}; }`;
 }
 
+/** Rows per workgroup: 64, or fewer for short sequences (decoding, T = 1), so threads are not idle. */
+function rowTile(n: number): number {
+  let r = 1;
+  while (r < Math.min(n, WG)) r *= 2;
+  return r;
+}
+
 function tileRows(width: number): number {
   return Math.max(1, Math.min(64, Math.floor(TILE_FLOATS / width)));
 }
@@ -70,7 +77,7 @@ export function attentionForward(ctx: GpuContext, out: GpuArray, lse: GpuArray, 
   const { B, H, T, S, D, Dv } = d;
   const pr = prepare(ctx, mask, bias, d);
   const causal = d.causalOffset !== null;
-  const KT = tileRows(D + Dv);
+  const KT = tileRows(D + Dv), R = rowTile(T);
   const code = `${PARAMS_WGSL}
 const D = ${D}u; const DV = ${Dv}u; const KT = ${KT}u;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -81,11 +88,11 @@ const D = ${D}u; const DV = ${Dv}u; const KT = ${KT}u;
 ${modWgsl(pr.mod, causal, 6)}
 var<workgroup> Ks: array<f32, ${KT * D}>;
 var<workgroup> Vs: array<f32, ${KT * Dv}>;
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${R})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let H = pu(1); let G = pu(2); let T = pu(3); let S = pu(4); let scale = pf(5);
   let b = wid.z; let h = wid.y; let g = h / (H / G);
-  let t = wid.x * ${WG}u + li;
+  let t = wid.x * ${R}u + li;
   let valid = t < T;
   let row = (b * H + h) * T + t;
   var q: array<f32, D>;
@@ -95,11 +102,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var l = 0.0;
   // keys past the last row's causal limit are masked for the whole workgroup: skip their tiles
   var sEnd = S;
-  ${causal ? "sEnd = u32(clamp(i32(min(T, wid.x * " + WG + "u + " + WG + "u)) + pi(6), 0, i32(S)));" : ""}
+  ${causal ? "sEnd = u32(clamp(i32(min(T, wid.x * " + R + "u + " + R + "u)) + pi(6), 0, i32(S)));" : ""}
   let kvo = (b * G + g) * S;
   for (var s0 = 0u; s0 < sEnd; s0 += KT) {
-    for (var e = li; e < KT * D; e += ${WG}u) { Ks[e] = K[(kvo + s0) * D + e]; }
-    for (var e = li; e < KT * DV; e += ${WG}u) { Vs[e] = V[(kvo + s0) * DV + e]; }
+    for (var e = li; e < KT * D; e += ${R}u) { Ks[e] = K[(kvo + s0) * D + e]; }
+    for (var e = li; e < KT * DV; e += ${R}u) { Vs[e] = V[(kvo + s0) * DV + e]; }
     workgroupBarrier();
     if (valid) {
       for (var j = 0u; j < KT && s0 + j < S; j++) {
@@ -130,7 +137,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 }`;
   const arrays = [out, lse, q, k, v];
   if (pr.arr) arrays.push(pr.arr);
-  ctx.run(code, attnParams(d, pr), arrays, [Math.ceil(T / WG), H, B]);
+  ctx.run(code, attnParams(d, pr), arrays, [Math.ceil(T / R), H, B]);
   if (weights) attentionWeights(ctx, weights, lse, q, k, pr, d);
 }
 
@@ -186,7 +193,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`, new Params().u(rowsN), [ld, lse, dout, out], grid(Math.ceil(rowsN / WG)));
 
   // dq (and dbias): a workgroup of query rows walks key tiles, as the forward
-  const KT = tileRows(D + Dv);
+  const KT = tileRows(D + Dv), RQ = rowTile(T);
   const dqCode = `${PARAMS_WGSL}
 const D = ${D}u; const DV = ${Dv}u; const KT = ${KT}u;
 @group(0) @binding(1) var<storage, read_write> dQ: array<f32>;
@@ -199,11 +206,11 @@ ${dbias ? "@group(0) @binding(7) var<storage, read_write> dBias: array<f32>;" : 
 ${modWgsl(pr.mod, causal, dbias ? 8 : 7)}
 var<workgroup> Ks: array<f32, ${KT * D}>;
 var<workgroup> Vs: array<f32, ${KT * Dv}>;
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${RQ})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let H = pu(1); let G = pu(2); let T = pu(3); let S = pu(4); let scale = pf(5);
   let b = wid.z; let h = wid.y; let g = h / (H / G);
-  let t = wid.x * ${WG}u + li;
+  let t = wid.x * ${RQ}u + li;
   let row = (b * H + h) * T + t;
   var L = neginf_();
   var delta = 0.0;
@@ -217,11 +224,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     for (var i = 0u; i < DV; i++) { dov[i] = dO[row * DV + i]; }
   }
   var sEnd = S;
-  ${causal ? "sEnd = u32(clamp(i32(min(T, wid.x * " + WG + "u + " + WG + "u)) + pi(6), 0, i32(S)));" : ""}
+  ${causal ? "sEnd = u32(clamp(i32(min(T, wid.x * " + RQ + "u + " + RQ + "u)) + pi(6), 0, i32(S)));" : ""}
   let kvo = (b * G + g) * S;
   for (var s0 = 0u; s0 < sEnd; s0 += KT) {
-    for (var e = li; e < KT * D; e += ${WG}u) { Ks[e] = K[(kvo + s0) * D + e]; }
-    for (var e = li; e < KT * DV; e += ${WG}u) { Vs[e] = V[(kvo + s0) * DV + e]; }
+    for (var e = li; e < KT * D; e += ${RQ}u) { Ks[e] = K[(kvo + s0) * D + e]; }
+    for (var e = li; e < KT * DV; e += ${RQ}u) { Vs[e] = V[(kvo + s0) * DV + e]; }
     workgroupBarrier();
     if (live) {
       for (var j = 0u; j < KT && s0 + j < S; j++) {
@@ -244,10 +251,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   const dqArrays = [dq, ld, q, k, v, dout];
   if (dbias) dqArrays.push(dbias);
   if (pr.arr) dqArrays.push(pr.arr);
-  ctx.run(dqCode, attnParams(d, pr), dqArrays, [Math.ceil(T / WG), H, B]);
+  ctx.run(dqCode, attnParams(d, pr), dqArrays, [Math.ceil(T / RQ), H, B]);
 
   // dk, dv: a workgroup of key rows of one kv head walks query tiles of every head in its group
-  const QT = tileRows(D + Dv + 2);
+  const QT = tileRows(D + Dv + 2), RK = rowTile(S);
   const kvCode = `${PARAMS_WGSL}
 const D = ${D}u; const DV = ${Dv}u; const QT = ${QT}u;
 @group(0) @binding(1) var<storage, read_write> dK: array<f32>;
@@ -261,11 +268,11 @@ ${modWgsl(pr.mod, causal, 8)}
 var<workgroup> Qs: array<f32, ${QT * D}>;
 var<workgroup> dOs: array<f32, ${QT * Dv}>;
 var<workgroup> LDs: array<f32, ${QT * 2}>;
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${RK})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let H = pu(1); let G = pu(2); let T = pu(3); let S = pu(4); let scale = pf(5);
   let b = wid.z; let g = wid.y; let R = H / G;
-  let s = wid.x * ${WG}u + li;
+  let s = wid.x * ${RK}u + li;
   let valid = s < S;
   let kr = (b * G + g) * S + s;
   var kk: array<f32, D>;
@@ -278,13 +285,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   }
   // queries before the first key's causal limit never see any key of this workgroup
   var tStart = 0u;
-  ${causal ? "tStart = u32(clamp(i32(wid.x * " + WG + "u) - pi(6), 0, i32(T)));" : ""}
+  ${causal ? "tStart = u32(clamp(i32(wid.x * " + RK + "u) - pi(6), 0, i32(T)));" : ""}
   for (var h = g * R; h < g * R + R; h++) {
     let qo = (b * H + h) * T;
     for (var t0 = tStart; t0 < T; t0 += QT) {
-      for (var e = li; e < QT * D; e += ${WG}u) { Qs[e] = Q[(qo + t0) * D + e]; }
-      for (var e = li; e < QT * DV; e += ${WG}u) { dOs[e] = dO[(qo + t0) * DV + e]; }
-      for (var e = li; e < QT * 2u; e += ${WG}u) { LDs[e] = ld[(qo + t0) * 2u + e]; }
+      for (var e = li; e < QT * D; e += ${RK}u) { Qs[e] = Q[(qo + t0) * D + e]; }
+      for (var e = li; e < QT * DV; e += ${RK}u) { dOs[e] = dO[(qo + t0) * DV + e]; }
+      for (var e = li; e < QT * 2u; e += ${RK}u) { LDs[e] = ld[(qo + t0) * 2u + e]; }
       workgroupBarrier();
       if (valid) {
         for (var j = 0u; j < QT && t0 + j < T; j++) {
@@ -310,5 +317,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 }`;
   const kvArrays = [dk, dv, ld, q, k, v, dout];
   if (pr.arr) kvArrays.push(pr.arr);
-  ctx.run(kvCode, attnParams(d, pr), kvArrays, [Math.ceil(S / WG), G, B]);
+  ctx.run(kvCode, attnParams(d, pr), kvArrays, [Math.ceil(S / RK), G, B]);
 }
