@@ -57,6 +57,12 @@ export interface Kernels {
   cast(out: AnyArray, x: AnyArray, n: number): void;
   /** out[o, i] = op over j of x[o, j, i]; x is (outer, n, inner). */
   reduce(op: ReduceOp, out: AnyArray, x: AnyArray, outer: number, n: number, inner: number): void;
+  /** out[o, i] = the first j with the largest x[o, j, i] (a NaN never wins after j = 0); n > 0. */
+  argmax(out: Int32Array, x: AnyArray, outer: number, n: number, inner: number): void;
+  /** torch.gather over (outer, n, inner) -> (outer, m, inner): out[o, j, i] = x[o, index[o, j, i], i]; indices are checked by the caller. */
+  gatherForward(out: AnyArray, x: AnyArray, index: Int32Array, outer: number, n: number, m: number, inner: number): void;
+  /** dx[o, index[o, j, i], i] += dout[o, j, i] (the scatter-add backward of gatherForward). */
+  gatherBackward(dx: FloatArray, dout: FloatArray, index: Int32Array, outer: number, n: number, m: number, inner: number): void;
   /**
    * out[b] (= or +=) op(A[b]) . op(B[b]) with op(A) (M, K) and op(B) (K, N); A[b] starts at b*aStride
    * and is stored (M, K), or (K, M) when transA; likewise B is (K, N), or (N, K) when transB.

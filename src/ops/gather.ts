@@ -1,7 +1,7 @@
 // Gathering by index: embedding lookup (rows by id) and torch.gather along an axis, with scatter-add backwards.
 import { record } from "../autograd/graph.js";
 import { device } from "../backend/select.js";
-import { allocArray, isFloat } from "../tensor/storage.js";
+import { isFloat } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, fmtShape } from "../util/assert.js";
 
@@ -47,21 +47,16 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   check(index.ndim === x.ndim && index.shape.every((d, i) => i === ax || d === x.shape[i]), "gather", () => `index ${fmtShape(index.shape)} must match x ${fmtShape(x.shape)} except on axis ${ax}`);
   const [outer, n, inner] = around(x.shape, ax);
   const m = index.shape[ax];
-  const iv = index.values as Int32Array, xv = x.values;
-  for (let i = 0; i < iv.length; i++) check(iv[i] >= 0 && iv[i] < n, "gather", () => `index ${iv[i]} at position ${i} is out of range [0, ${n}) for axis ${ax} of ${fmtShape(x.shape)}`);
-  const out = allocArray(x.dtype, outer * m * inner);
-  for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) for (let k = 0; k < inner; k++) {
-    const at = (o * m + j) * inner + k;
-    out[at] = xv[(o * n + iv[at]) * inner + k];
+  if (index.onHost) {
+    // indices on the GPU cannot be read synchronously; there an out-of-range index reads 0
+    const iv = index.values as Int32Array;
+    for (let i = 0; i < iv.length; i++) check(iv[i] >= 0 && iv[i] < n, "gather", () => `index ${iv[i]} at position ${i} is out of range [0, ${n}) for axis ${ax} of ${fmtShape(x.shape)}`);
   }
-  return record(Tensor.fromArray(out, index.shape, x.dtype), "gather", [x], (g) => {
-    const dx = allocArray(x.dtype, x.size);
-    const gv = g.values;
-    // in the forward pass this was out[at] = x[src]; so now dx[src] += dout[at]
-    for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) for (let k = 0; k < inner; k++) {
-      const at = (o * m + j) * inner + k;
-      dx[(o * n + iv[at]) * inner + k] += gv[at];
-    }
-    return [Tensor.fromArray(dx, x.shape, x.dtype)];
+  const d = device(), out = d.alloc(x.dtype, outer * m * inner);
+  d.gatherForward(out, x.storage, index.storage, outer, n, m, inner);
+  return record(new Tensor(out, index.shape), "gather", [x], (g) => {
+    const dx = d.alloc(x.dtype, x.size);
+    d.gatherBackward(dx, g.storage, index.storage, outer, n, m, inner);
+    return [new Tensor(dx, x.shape)];
   });
 }

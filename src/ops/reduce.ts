@@ -75,13 +75,9 @@ export function argmax(x: Tensor, axis: number, opts: KeepDim = {}): Tensor {
   const ax = normalizeAxis("argmax", axis, x.ndim);
   const outer = sizeOf(x.shape.slice(0, ax)), n = x.shape[ax], inner = sizeOf(x.shape.slice(ax + 1));
   check(n > 0, "argmax", `cannot take the argmax over an empty axis ${ax}`);
-  const v = x.values, out = new Int32Array(outer * inner); // host only: a GPU tensor refuses here
-  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
-    let best = 0;
-    for (let j = 1; j < n; j++) if (v[(o * n + j) * inner + i] > v[(o * n + best) * inner + i]) best = j;
-    out[o * inner + i] = best;
-  }
+  const d = device(), out = d.alloc("int32", outer * inner);
+  d.argmax(out, x.storage, outer, n, inner);
   const shape = [...x.shape];
   shape[ax] = 1;
-  return finish(Tensor.onBackend(out, shape, "int32"), x, [ax], opts.keepdim ?? false);
+  return finish(new Tensor(out, shape), x, [ax], opts.keepdim ?? false);
 }

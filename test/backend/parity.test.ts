@@ -124,6 +124,9 @@ const cases: Record<KernelName, Case[]> = {
     { what: "float32 to int32, bool and float64", wasm: false, run: (k) => { const x = randn(1, 37, 3); x[3] = 0; const i = new Int32Array(37), b = new Uint8Array(37), d = new Float64Array(37); k.cast(i, x, 37); k.cast(b, x, 37); k.cast(d, x, 37); return [i, b, d]; } },
     { what: "int32 and bool to float32", wasm: false, run: (k) => { const i = Int32Array.from({ length: 21 }, (_, j) => j - 10), b = Uint8Array.from({ length: 21 }, (_, j) => j % 3 === 0 ? 1 : 0), o = new Float32Array(21), p = new Float32Array(21); k.cast(o, i, 21); k.cast(p, b, 21); return [o, p]; } },
   ],
+  argmax: [{ what: "middle axis with ties", wasm: false, run: (k) => { const x = randn(1, 3 * 17 * 5); x[5 * 4] = x[5 * 9] = 9; const o = new Int32Array(15); k.argmax(o, x, 3, 17, 5); return [Float32Array.from(o)]; } }],
+  gatherForward: [{ what: "middle axis", wasm: false, run: (k) => { const x = randn(1, 3 * 7 * 4), idx = Int32Array.from({ length: 3 * 5 * 4 }, (_, i) => (i * 5) % 7), o = new Float32Array(60); k.gatherForward(o, x, idx, 3, 7, 5, 4); return [o]; } }],
+  gatherBackward: [{ what: "middle axis, repeated indices", wasm: false, run: (k) => { const g = randn(1, 3 * 5 * 4), idx = Int32Array.from({ length: 60 }, (_, i) => (i * 3) % 7), dx = randn(2, 3 * 7 * 4); k.gatherBackward(dx, g, idx, 3, 7, 5, 4); return [dx]; } }],
   reduce: [{ what: "sum middle axis", wasm: false, run: (k) => { const x = randn(1, 3 * 17 * 5), o = new Float32Array(15); k.reduce("sum", o, x, 3, 17, 5); return [o]; } }],
   matmul: ([[1, 37, 29, 43], [3, 61, 70, 33], [2, 7, 300, 9], [1, 100, 1, 53], [1, 130, 50, 1]] as const).flatMap(([batch, M, K, N]) =>
     [[false, false], [true, false], [false, true], [true, true]].flatMap(([tA, tB]) => [false, true].map((acc): Case => ({

@@ -127,6 +127,25 @@ add("webgpu cast matches js between float32, int32 and bool (n = 77)", async () 
   }
 });
 
+add("webgpu argmax, gatherForward and gatherBackward match js over the middle axis of (3, 37, 5)", async () => {
+  const outer = 3, n = 37, inner = 5, m = 11;
+  const x = rand(outer * n * inner);
+  x[5 * 3] = x[5 * 20] = 9; // a tie: the first index wins
+  const am = new Int32Array(outer * inner), gam = C().zeros("int32", outer * inner);
+  jsKernels.argmax(am, x, outer, n, inner);
+  K().argmax(gam, up(x), outer, n, inner);
+  await check(gam, am, EW, "argmax");
+  const idx = Int32Array.from({ length: outer * m * inner }, (_, i) => (i * 7) % n);
+  const out = new Float32Array(outer * m * inner), gout = C().zeros("float32", out.length), gidx = up(idx);
+  jsKernels.gatherForward(out, x, idx, outer, n, m, inner);
+  K().gatherForward(gout, up(x), gidx, outer, n, m, inner);
+  await check(gout, out, EW, "gatherForward");
+  const dout = rand(out.length), dx = rand(x.length), gdx = up(dx); // backward accumulates
+  jsKernels.gatherBackward(dx, dout, idx, outer, n, m, inner);
+  K().gatherBackward(gdx, up(dout), gidx, outer, n, m, inner);
+  await check(gdx, dx, RED, "gatherBackward");
+});
+
 add("webgpu reduce sum and max over the middle axis of (3, 37, 5), and long axes split in chunks (100003 and 3 x 1500 x 2)", async () => {
   for (const [outer, n, inner] of [[3, 37, 5], [1, 100003, 1], [3, 1500, 2]]) {
     const x = rand(outer * n * inner, 0, 1); // positive: a long sum stays well conditioned

@@ -10,7 +10,8 @@ import { GpuArray } from "../../src/backend/webgpu/index.js";
 import { requestNodeGpuDevice } from "../../src/node.js";
 import { GPT, gptConfig } from "../../src/nn/gpt.js";
 import { scaledDotProductAttention } from "../../src/ops/attention.js";
-import { embedding } from "../../src/ops/gather.js";
+import { embedding, gather } from "../../src/ops/gather.js";
+import { argmax } from "../../src/ops/reduce.js";
 import { crossEntropy } from "../../src/ops/loss.js";
 import { keep, tidy } from "../../src/ops/memory.js";
 import { toHost } from "../../src/ops/place.js";
@@ -129,6 +130,24 @@ gpuTest("GPU-resident targets and ids give the same loss as host ones (ignore_in
   const b = await embedding(Tensor.fromArray(Int32Array.of(4, 0, 2), [3], "int32"), w).data();
   assert.deepEqual(Array.from(a), Array.from(b));
   assert.throws(() => embedding(Tensor.fromArray(Int32Array.of(5), [1], "int32"), w), /token id 5 at index 0 is out of range \[0, 5\)/);
+});
+
+gpuTest("argmax and gather (with its scatter-add gradient) run on the GPU and match wasm", async () => {
+  const run = () => {
+    const x = randn([3, 6, 2], new Rng(8), { requiresGrad: true });
+    const idx = Tensor.fromArray(Int32Array.from({ length: 3 * 4 * 2 }, (_, i) => (i * 5) % 6), [3, 4, 2], "int32");
+    const y = gather(x, 1, idx);
+    y.mul(y).sum().backward();
+    return { y, am: argmax(x, 1), dx: x.grad! };
+  };
+  const g = run();
+  assert.equal(g.y.onHost, false);
+  const [y, am, dx] = [await g.y.data(), await g.am.data(), await g.dx.data()];
+  setBackend("wasm");
+  const h = run();
+  assertClose(y, h.y.values, { rtol: 1e-6 }, "gather");
+  assert.deepEqual(Array.from(am), Array.from(h.am.values), "argmax");
+  assertClose(dx, h.dx.values, { rtol: 1e-5, atol: 1e-7 }, "gather backward");
 });
 
 gpuTest("clipGradNormAsync on the GPU matches clipGradNorm on the host; the sync one names the async", async () => {

@@ -3,6 +3,7 @@ import type { Kernels } from "../kernels.js";
 import { adamUpdate } from "./adam.js";
 import { attentionBackward, attentionForward } from "./attention.js";
 import { binary, cast, copyStrided, unary, unaryBackward, where } from "./elementwise.js";
+import { argmax, gatherBackward, gatherForward } from "./gather.js";
 import { layerNormBackward, layerNormForward } from "./layer-norm.js";
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward } from "./loss.js";
 import { matmul } from "./matmul.js";
@@ -10,7 +11,7 @@ import { reduce } from "./reduce.js";
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from "./softmax.js";
 
 export const jsKernels: Kernels = {
-  unary, unaryBackward, binary, where, copyStrided, cast, reduce, matmul,
+  unary, unaryBackward, binary, where, copyStrided, cast, reduce, argmax, gatherForward, gatherBackward, matmul,
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward,
   layerNormForward, layerNormBackward,
   crossEntropyForward, crossEntropyBackward, embeddingForward, embeddingBackward,

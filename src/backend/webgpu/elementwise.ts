@@ -4,7 +4,7 @@ import type { AdamParams, BinaryOp, ReduceOp, UnaryOp } from "../kernels.js";
 import { type GpuArray, type GpuContext, grid, Params, PARAMS_WGSL, WG, wgslType } from "./context.js";
 
 /** Flat thread index over a grid() of 64-wide workgroups. */
-const INDEX_WGSL = `
+export const INDEX_WGSL = `
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;`;

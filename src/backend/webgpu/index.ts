@@ -8,6 +8,7 @@ import type { Kernels } from "../kernels.js";
 import { adamUpdate, binary, cast, copyStrided, reduce, unary, unaryBackward, where } from "./elementwise.js";
 import { attentionBackward, attentionForward } from "./attention.js";
 import { type GpuArray, GpuContext } from "./context.js";
+import { argmax, gatherBackward, gatherForward } from "./gather.js";
 import { matmul } from "./matmul.js";
 import { crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, layerNormBackward, layerNormForward, logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from "./rows.js";
 
@@ -34,6 +35,9 @@ export function createWebGpuKernels(ctx: GpuContext): WebGpuKernels {
     copyStrided: (...a) => copyStrided(ctx, ...a),
     cast: (...a) => cast(ctx, ...a),
     reduce: (...a) => reduce(ctx, ...a),
+    argmax: (...a) => argmax(ctx, ...a),
+    gatherForward: (...a) => gatherForward(ctx, ...a),
+    gatherBackward: (...a) => gatherBackward(ctx, ...a),
     matmul: (...a) => matmul(ctx, ...a),
     softmaxForward: (...a) => softmaxForward(ctx, ...a),
     softmaxBackward: (...a) => softmaxBackward(ctx, ...a),
