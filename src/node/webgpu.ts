@@ -5,6 +5,7 @@
 /// <reference types="@webgpu/types" />
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
+import { largeBufferLimits } from "../backend/webgpu/index.js";
 
 export const CHROMIUM_SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 const CHROMIUM_VULKAN_LOADER = "/usr/lib/chromium/libvulkan.so.1";
@@ -62,7 +63,7 @@ export async function requestNodeGpuDevice(opts: NodeGpuOptions = {}): Promise<N
   if (adapter === null) {
     throw new Error(`requestNodeGpuDevice: no WebGPU adapter (VK_DRIVER_FILES=${icd ?? "unset"}); on Linux without a GPU install chromium (it ships SwiftShader) or libvulkan1 with a Vulkan driver`);
   }
-  const device = await adapter.requestDevice();
+  const device = await adapter.requestDevice({ requiredLimits: largeBufferLimits(adapter) });
   const info = adapter.info;
   const adapterName = [info.vendor, info.architecture, info.description].filter((s) => s).join(" ") || "unknown adapter";
   return { device, adapter, adapterName };

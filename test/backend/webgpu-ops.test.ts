@@ -97,6 +97,13 @@ gpuTest("a GPU tensor garbage-collected while encoded work still reads it is fre
   assert.equal(last[999], 2 * (999 + 19));
 });
 
+gpuTest("tensors larger than WebGPU's default 128 MiB binding work (the device asks for the adapter's limits)", async () => {
+  const n = 40_000_000; // 160 MB, about GPT-2's token embedding
+  const y = zeros([n]).add(1);
+  assert.equal(await y.sum().itemAsync(), n);
+  assert.throws(() => gpuContext()!.alloc("float32", 2 ** 31), /exceeds this device's largest storage buffer/);
+});
+
 gpuTest("hostile inputs on webgpu: +-1e4 logits, fully masked rows (zeros, zero gradient), odd lengths", async () => {
   const T = 5, S = 7, D = 3;
   const q = randn([1, 2, T, D], new Rng(1), { std: 100, requiresGrad: true });

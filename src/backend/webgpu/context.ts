@@ -116,6 +116,7 @@ export class GpuContext {
   constructor(readonly device: GPUDevice) {}
 
   alloc(dtype: GpuDType, length: number): GpuArray {
+    this.checkSize(length);
     const buffer = this.device.createBuffer({ size: Math.max(4, length * 4), usage: STORAGE | COPY_SRC | COPY_DST });
     const arr = new GpuArray(this, buffer, dtype, length);
     this.scopes.at(-1)?.add(arr);
@@ -174,6 +175,12 @@ export class GpuContext {
     for (const a of arrays) for (const s of this.scopes) s.delete(a);
   }
 
+  /** Refuses arrays larger than one storage binding may be, naming the limit (instead of a validation error later). */
+  checkSize(length: number): void {
+    const max = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (length * 4 > max) throw new Error(`webgpu: an array of ${length} values (${length * 4} bytes) exceeds this device's largest storage buffer, ${max} bytes (maxStorageBufferBindingSize / maxBufferSize)`);
+  }
+
   /** A GPUBuffer that lives until the current batch is submitted (scratch and uniforms). */
   temp(bytes: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
     const buf = this.device.createBuffer({ size: Math.max(4, bytes), usage });
@@ -183,6 +190,7 @@ export class GpuContext {
 
   /** A GpuArray destroyed when the current batch is submitted. */
   tempArray(dtype: GpuDType, length: number): GpuArray {
+    this.checkSize(length);
     const buf = this.temp(length * 4);
     return new GpuArray(this, buf, dtype, length);
   }

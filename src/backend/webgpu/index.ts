@@ -55,6 +55,14 @@ export function createWebGpuKernels(ctx: GpuContext): WebGpuKernels {
   };
 }
 
+/**
+ * The adapter's own limits for buffer sizes instead of WebGPU's defaults (128 MiB per binding,
+ * 256 MiB per buffer), so tensors such as GPT-2's 154 MB token embedding fit.
+ */
+export function largeBufferLimits(adapter: GPUAdapter): Record<string, number> {
+  return { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize };
+}
+
 /** A context and its kernels for a device (from navigator.gpu in browsers, requestNodeGpuDevice in Node). */
 export function webgpuBackend(device: GPUDevice): { ctx: GpuContext; kernels: WebGpuKernels } {
   const ctx = new GpuContext(device);
@@ -73,5 +81,5 @@ export async function requestBrowserGpuDevice(opts: GPURequestAdapterOptions = {
   }
   const adapter = await gpu.requestAdapter(opts);
   if (!adapter) throw new Error("requestBrowserGpuDevice: navigator.gpu.requestAdapter() returned null: no usable GPU adapter");
-  return adapter.requestDevice();
+  return adapter.requestDevice({ requiredLimits: largeBufferLimits(adapter) });
 }
