@@ -23,10 +23,10 @@ interface QkvLib {
   gpuAdapterName(): string | null;
   gpuContext(): { device: { adapterInfo?: AdapterInfoLike }; flush(): void } | null;
   PartyTrainer: new (opts: { steps: number; seed: number }) => PartyTrainerLike;
-  CharTokenizer: { fromText(text: string): { vocabSize: number; encode(text: string): number[] } };
+  CharTokenizer: { fromText(text: string): { vocabSize: number; encode(text: string): number[]; decode(ids: number[]): string } };
   splitTokens(tokens: Int32Array, valFraction: number): { train: Int32Array; val: Int32Array };
   gptConfig(overrides: object, preset: string): object;
-  GPT: new (config: object, opts: { rng: unknown }) => unknown;
+  GPT: new (config: object, opts: { rng: unknown }) => { generateAsync(prompt: number[], opts: object): AsyncGenerator<number> };
   Rng: new (seed: number) => unknown;
   Trainer: new (model: unknown, data: { train: Int32Array; val: Int32Array }, config: object) => GptTrainerLike;
   TRAIN_DEFAULTS: object;
@@ -60,11 +60,13 @@ interface TrainReport {
   /** Nano GPT: validation loss before and after training. */
   valLossBefore: number | null;
   valLoss: number | null;
+  /** Nano GPT: text sampled from the trained model after a fixed prompt. */
+  sample: string | null;
   error: string | null;
 }
 
 /** Settings of the in-browser nano GPT: small enough that a step takes a second or so on SwiftShader. */
-const NANO = { contextLength: 32, batchSize: 8, lr: 3e-3, minLr: 3e-4, evalIters: 4, valFraction: 0.1 };
+const NANO = { contextLength: 32, batchSize: 8, lr: 3e-3, minLr: 3e-4, evalIters: 4, valFraction: 0.1, prompt: "Call me ", sampleTokens: 24 };
 const DEFAULT_STEPS: Record<TrainModel, number> = { party: 150, nano: 30 };
 
 const trainUi = { lib: null as QkvLib | null, stop: false, running: false, runs: 0 };
@@ -170,6 +172,10 @@ async function trainNano(lib: QkvLib, r: TrainReport, tick: () => Promise<void>)
   r.state = "evaluating";
   showProgress(r);
   r.valLoss = await trainer.evaluateAsync();
+  // a short sample through the KV cache, on the same backend (generateAsync reads each step's logits)
+  const ids: number[] = [];
+  for await (const id of model.generateAsync(tok.encode(NANO.prompt), { maxNewTokens: NANO.sampleTokens, temperature: 0.8, topK: 20, rng: new lib.Rng(r.seed) })) ids.push(id);
+  r.sample = NANO.prompt + tok.decode(ids);
 }
 
 async function runTraining(): Promise<void> {
@@ -178,7 +184,7 @@ async function runTraining(): Promise<void> {
   const steps = Number($<HTMLInputElement>("train-steps").value), seed = Number($<HTMLInputElement>("train-seed").value);
   const r: TrainReport = {
     run: ++trainUi.runs, model, requested: $<HTMLSelectElement>("train-backend").value, backend: null, adapter: null, steps, seed, state: "loading", step: 0,
-    losses: [], accuracies: [], seconds: 0, secondsPerStep: NaN, evaluation: null, valLossBefore: null, valLoss: null, error: null,
+    losses: [], accuracies: [], seconds: 0, secondsPerStep: NaN, evaluation: null, valLossBefore: null, valLoss: null, sample: null, error: null,
   };
   trainUi.running = true;
   trainUi.stop = false;
@@ -221,7 +227,7 @@ async function runTraining(): Promise<void> {
     showProgress(r);
     $("train-result").innerHTML = model === "party" && r.evaluation
       ? `<p data-testid="train-eval">On ${r.evaluation.parties} fresh parties: accuracy <b>${fmt(r.evaluation.accuracy, 3)}</b>, attention hit rate <b>${fmt(r.evaluation.attentionHitRate, 3)}</b>, loss ${fmt(r.evaluation.loss, 4)}; ${r.step} steps in ${fmt(r.seconds, 1)} s (${fmt(r.secondsPerStep * 1000, 1)} ms per step) on ${esc(r.backend ?? "?")}.</p>${example ? partyExampleHtml(example) : ""}`
-      : `<p data-testid="train-eval">Training loss ${fmt(r.losses[r.losses.length - 1], 4)} after ${r.step} steps; validation loss ${fmt(r.valLossBefore, 4)} before, <b>${fmt(r.valLoss, 4)}</b> after; ${fmt(r.secondsPerStep * 1000, 0)} ms per step on ${esc(r.backend ?? "?")}.</p>`;
+      : `<p data-testid="train-eval">Training loss ${fmt(r.losses[r.losses.length - 1], 4)} after ${r.step} steps; validation loss ${fmt(r.valLossBefore, 4)} before, <b>${fmt(r.valLoss, 4)}</b> after; ${fmt(r.secondsPerStep * 1000, 0)} ms per step on ${esc(r.backend ?? "?")}.</p>${r.sample === null ? "" : `<p>Sample: <q data-testid="train-sample">${esc(r.sample)}</q></p>`}`;
   } catch (err) {
     r.state = "error";
     r.error = (err as Error).message ?? String(err);

@@ -20,7 +20,7 @@ interface Report {
   run: number; model: string; requested: string; backend: string | null; adapter: string | null; steps: number; state: string; step: number;
   losses: number[]; accuracies: number[]; seconds: number; secondsPerStep: number;
   evaluation: { parties: number; accuracy: number; attentionHitRate: number; loss: number } | null;
-  valLossBefore: number | null; valLoss: number | null; error: string | null;
+  valLossBefore: number | null; valLoss: number | null; sample: string | null; error: string | null;
 }
 
 let srv: RunningServer;
@@ -132,6 +132,9 @@ test("nano GPT trained in the page on webgpu: finite loss that goes down; bad se
     assert.ok(last < first - 0.2, `the training loss goes down: ${first} -> ${last}`);
     assert.ok(r.valLossBefore !== null && r.valLoss !== null && r.valLoss < r.valLossBefore, `validation loss goes down: ${r.valLossBefore} -> ${r.valLoss}`);
     assert.match(await page.textContent("[data-testid=train-eval]") ?? "", /validation loss/);
+    // a sample decoded through the KV cache on the GPU: the prompt, then 24 characters of the corpus's alphabet
+    assert.ok(r.sample !== null && r.sample.startsWith("Call me ") && [...r.sample].length === "Call me ".length + 24, `sample ${JSON.stringify(r.sample)}`);
+    assert.equal(await page.textContent("[data-testid=train-sample]"), r.sample);
     await page.screenshot({ path: join(ARTIFACTS, "train-in-browser-nano-webgpu.png"), fullPage: true });
 
     const bad = await train(page, { backend: "wasm", model: "nano", steps: 0 }, 30_000);
