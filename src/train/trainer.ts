@@ -177,39 +177,33 @@ export class Trainer {
     return null;
   }
 
-  /** evaluate() on any backend (each batch's loss read asynchronously). */
-  async evaluateAsync(): Promise<number | null> {
-    const T = this.model.config.contextLength;
-    if (this.data.val.length <= T || this.config.evalIters <= 0) return null;
-    const batches = new BatchSampler(this.data.val, this.config.batchSize, T, this.config.seed + 1);
-    const wasTraining = this.model.training;
-    this.model.eval();
-    try {
-      let total = 0;
-      for (let i = 0; i < this.config.evalIters; i++) {
-        const { x, y } = batches.next();
-        total += await tidy(() => noGrad(() => this.model.loss(x, y))).itemAsync();
-      }
-      return total / this.config.evalIters;
-    } finally {
-      this.model.train(wasTraining);
-    }
-  }
-
   /** Mean validation loss over evalIters fixed batches (the same ones every time), or null without enough data. */
   evaluate(): number | null {
+    const losses = this.#validationLosses();
+    return losses === null ? null : losses.reduce((sum, l) => sum + l.item(), 0) / losses.length;
+  }
+
+  /** evaluate() on any backend: the forward passes are encoded first, then each loss is read asynchronously. */
+  async evaluateAsync(): Promise<number | null> {
+    const losses = this.#validationLosses();
+    if (losses === null) return null;
+    let total = 0;
+    for (const l of losses) total += await l.itemAsync();
+    return total / losses.length;
+  }
+
+  /** The loss of each validation batch in eval mode without a tape (GPU temporaries freed), or null without enough data. */
+  #validationLosses(): Tensor[] | null {
     const T = this.model.config.contextLength;
     if (this.data.val.length <= T || this.config.evalIters <= 0) return null;
     const batches = new BatchSampler(this.data.val, this.config.batchSize, T, this.config.seed + 1);
     const wasTraining = this.model.training;
     this.model.eval();
     try {
-      let total = 0;
-      for (let i = 0; i < this.config.evalIters; i++) {
+      return Array.from({ length: this.config.evalIters }, () => {
         const { x, y } = batches.next();
-        total += noGrad(() => this.model.loss(x, y).item());
-      }
-      return total / this.config.evalIters;
+        return tidy(() => noGrad(() => this.model.loss(x, y)));
+      });
     } finally {
       this.model.train(wasTraining);
     }

@@ -2,29 +2,13 @@
 // wasm reaches the same accuracy and hit rate, for Adam and SGD. Without an adapter the CLI exits 1
 // naming what is missing, so this fails rather than passing silently. Timings are printed only.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
-
-function qkv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { lastJson, runQkv as qkv } from "../helpers/cli.js";
 
 async function party(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Record<string, number | string>> {
   const { code, stdout, stderr } = await qkv(["party", "--json", "--steps", "200", ...args], env);
   assert.equal(code, 0, stderr);
-  const lines = stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]) as Record<string, number | string>;
+  return lastJson(stdout) as Record<string, number | string>;
 }
 
 for (const optimizer of ["adam", "sgd"]) {

@@ -2,29 +2,8 @@
 // for SGD (accuracy >= 98 % on 1,000 fresh parties, strongest attention on the right guest in >= 95 %
 // of correct answers); bad flags exit 2 with the usage. Timings are printed, never asserted.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-// build/test/e2e/party.test.js -> build/src/cli/main.js
-const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
-
-function qkv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
-}
+import { lastJson, runQkv as qkv } from "../helpers/cli.js";
 
 describe("qkv party --json with default settings", { concurrency: true }, () => {
   for (const optimizer of ["adam", "sgd"]) {
