@@ -32,7 +32,7 @@ export type Device = { [K in keyof Kernels]: (...args: StorageArgs<Parameters<Ke
 
 const kernelNames = Object.keys(jsKernels) as (keyof Kernels)[];
 
-/** Builds a Device whose kernels unwrap every Storage argument with `unwrap` (index: position among storage args). */
+/** Builds a Device whose kernels unwrap every Storage argument with `unwrap` (`first`: the call's first, written, array). */
 function makeDevice(name: BackendName, impl: Record<keyof Kernels, (...a: unknown[]) => void>, unwrap: (s: Storage, first: boolean) => unknown, alloc: Device["alloc"], fromHost: Device["fromHost"]): Device {
   const dev: Record<string, unknown> = { name, alloc, fromHost };
   for (const k of kernelNames) {
@@ -199,12 +199,4 @@ export function gpuContext(): GpuContext | null {
 /** The adapter the webgpu backend runs on, for logs and bench reports. */
 export function gpuAdapterName(): string | null {
   return gpu?.adapterName ?? null;
-}
-
-/** The typed-array kernels of a host backend, for parity tests and benches that call kernels directly. */
-export function kernels(name?: "js" | "wasm"): Kernels {
-  if (name !== undefined) return name === "js" ? jsKernels : wasmKernels;
-  const cur = device().name;
-  check(cur !== "webgpu", "kernels", "the webgpu backend has no typed-array kernels; use device()");
-  return cur === "js" ? jsKernels : wasmKernels;
 }
