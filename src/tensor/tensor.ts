@@ -104,14 +104,6 @@ export class Tensor {
   /** Adds `g` to `.grad` (leaf tensors only; gradients accumulate until zeroed). */
   accumulateGrad(g: Tensor): void {
     const own = g.dtype === this.dtype ? g : F.cast(g, this.dtype);
-    if (own.onHost && (this.grad === null || this.grad.onHost)) {
-      if (this.grad === null) this.grad = Tensor.fromArray(own.values.slice(), this.shape, this.dtype);
-      else {
-        const a = this.grad.values, b = own.values;
-        for (let i = 0; i < a.length; i++) a[i] += b[i];
-      }
-      return;
-    }
     if (this.grad === null) this.grad = new Tensor(F.clone(own).storage, this.shape);
     else F.addInto(this.grad, own);
   }
