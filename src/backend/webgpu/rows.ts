@@ -157,7 +157,9 @@ export function crossEntropyForward(ctx: GpuContext, losses: GpuArray, logits: G
   rows(ctx, `${ROW_MAX}
   let t = Tg[row];
   let ignored = t == pi(2);
-  if (li == 0u) { losses[row] = select(mx + log(se) - X[o + u32(clamp(t, 0, i32(C) - 1))], 0.0, ignored); }`,
+  // a target out of range (the host checks only targets it can read) gives NaN, never a wrong number
+  let loss = select(mx + log(se) - X[o + u32(clamp(t, 0, i32(C) - 1))], nan_(), t < 0 || t >= i32(C));
+  if (li == 0u) { losses[row] = select(loss, 0.0, ignored); }`,
   ["read_write> losses: array<f32", "read> X: array<f32", "read> Tg: array<i32"], [losses, logits, targets], N, V, (p) => p.i(ignoreIndex));
 }
 
@@ -181,7 +183,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
   let C = pu(1);
   if (i >= pu(0) * C) { return; }
-  out[i] = Wt[u32(ids[i / C]) * C + i % C];
+  let id = ids[i / C];
+  // an id out of range (the host checks only ids it can read) gives a zero row
+  out[i] = select(0.0, Wt[u32(id) * C + i % C], id >= 0 && u32(id) < arrayLength(&Wt) / C);
 }`;
   ctx.run(code, new Params().u(N).u(C), [out, weight, ids], grid(Math.ceil((N * C) / WG)));
 }
