@@ -7,7 +7,7 @@
 // the kernels, so bindings stay within WebGPU's default 8 storage buffers per stage: when both are
 // given, a pre-pass folds them into one full (B, H, T, S) bias with -inf where the mask is false.
 import type { AttentionDims } from "../kernels.js";
-import { type GpuArray, type GpuContext, grid, Params, PARAMS_WGSL, WG } from "./context.js";
+import { type GpuArray, type GpuContext, grid, INDEX_WGSL, Params, PARAMS_WGSL, WG } from "./context.js";
 
 type Mod = "none" | "mask" | "bias";
 const TILE_FLOATS = 3840; // of the 16 KiB default workgroup storage, leaving room for small arrays
@@ -24,9 +24,7 @@ function prepare(ctx: GpuContext, mask: GpuArray | null, bias: GpuArray | null, 
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> Mk: array<u32>;
 @group(0) @binding(3) var<storage, read> Bi: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
+${INDEX_WGSL}
   if (i >= pu(0) * pu(1) * pu(2) * pu(3)) { return; }
   let s = i % pu(3); let t = (i / pu(3)) % pu(2); let h = (i / (pu(3) * pu(2))) % pu(1); let b = i / (pu(3) * pu(2) * pu(1));
   let mi = b * pu(4) + h * pu(5) + t * pu(6) + s * pu(7);
@@ -151,9 +149,7 @@ const D = ${D}u;
 @group(0) @binding(3) var<storage, read> Q: array<f32>;
 @group(0) @binding(4) var<storage, read> K: array<f32>;
 ${modWgsl(pr.mod, d.causalOffset !== null, 5)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
+${INDEX_WGSL}
   let H = pu(1); let G = pu(2); let T = pu(3); let S = pu(4);
   if (i >= pu(0) * H * T * S) { return; }
   let s = i % S; let row = i / S; let t = row % T; let h = (row / T) % H; let b = row / (T * H);
@@ -182,14 +178,12 @@ const DV = ${Dv}u;
 @group(0) @binding(2) var<storage, read> lse: array<f32>;
 @group(0) @binding(3) var<storage, read> dO: array<f32>;
 @group(0) @binding(4) var<storage, read> O: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let r = (wid.y * nwg.x + wid.x) * ${WG}u + li;
-  if (r >= pu(0)) { return; }
+${INDEX_WGSL}
+  if (i >= pu(0)) { return; }
   var dl = 0.0;
-  for (var i = 0u; i < DV; i++) { dl += dO[r * DV + i] * O[r * DV + i]; }
-  ld[2u * r] = lse[r];
-  ld[2u * r + 1u] = dl;
+  for (var j = 0u; j < DV; j++) { dl += dO[i * DV + j] * O[i * DV + j]; }
+  ld[2u * i] = lse[i];
+  ld[2u * i + 1u] = dl;
 }`, new Params().u(rowsN), [ld, lse, dout, out], grid(Math.ceil(rowsN / WG)));
 
   // dq (and dbias): a workgroup of query rows walks key tiles, as the forward

@@ -95,6 +95,12 @@ fn neginf_() -> f32 { return pf(63u); }
 `;
 
 export const WG = 64; // threads per workgroup for 1-D kernels
+
+/** A kernel's entry point with `i`, the flat thread index over a grid() of WG-wide workgroups (the body follows). */
+export const INDEX_WGSL = `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;`;
 const MAX_GROUPS = 65535;
 
 /** A 2-D grid covering `groups` workgroups (WebGPU caps each dimension at 65535). */

@@ -1,13 +1,8 @@
 // WGSL elementwise kernels: unary, unaryBackward, binary with broadcasting strides, reduce, adam.
 // Mirrors src/backend/js/elementwise.ts, reduce.ts and adam.ts; one thread per output element.
 import type { AdamParams, BinaryOp, ReduceOp, UnaryOp } from "../kernels.js";
-import { type GpuArray, type GpuContext, grid, Params, PARAMS_WGSL, WG, wgslType } from "./context.js";
+import { type GpuArray, type GpuContext, grid, INDEX_WGSL, Params, PARAMS_WGSL, WG, wgslType } from "./context.js";
 
-/** Flat thread index over a grid() of 64-wide workgroups. */
-export const INDEX_WGSL = `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;`;
 
 // tanh from exp: builtin tanh may return NaN for large |x| on some drivers; below 10 it is accurate
 const MATH_WGSL = `

@@ -1,8 +1,7 @@
 // WGSL argmax and torch.gather over an (outer, n, inner) view; mirrors src/backend/js/gather.ts.
 // One thread per output. The gather backward gives each dx element its own thread, which scans the
 // m indices that could point at it: deterministic, with no float atomics (WGSL has none).
-import { type GpuArray, type GpuContext, grid, Params, PARAMS_WGSL, WG, wgslType } from "./context.js";
-import { INDEX_WGSL } from "./elementwise.js";
+import { type GpuArray, type GpuContext, grid, INDEX_WGSL, Params, PARAMS_WGSL, WG, wgslType } from "./context.js";
 
 export function argmax(ctx: GpuContext, out: GpuArray, x: GpuArray, outer: number, n: number, inner: number): void {
   const code = `${PARAMS_WGSL}

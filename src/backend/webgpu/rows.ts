@@ -1,7 +1,7 @@
 // WGSL row kernels over (N, C): softmax, log-softmax, layer norm, cross-entropy, and embeddings.
 // One 64-thread workgroup per row; threads stride over columns and combine with a tree reduction
 // in workgroup memory. Mirrors src/backend/js/softmax.ts, layer-norm.ts and loss.ts.
-import { type GpuArray, type GpuContext, grid, Params, PARAMS_WGSL, WG } from "./context.js";
+import { type GpuArray, type GpuContext, grid, INDEX_WGSL, Params, PARAMS_WGSL, WG } from "./context.js";
 
 const ROW_WGSL = `
 var<workgroup> red: array<f32, ${WG}>;
@@ -178,9 +178,7 @@ export function embeddingForward(ctx: GpuContext, out: GpuArray, weight: GpuArra
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read> ids: array<i32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
+${INDEX_WGSL}
   let C = pu(1);
   if (i >= pu(0) * C) { return; }
   let id = ids[i / C];
@@ -202,9 +200,7 @@ export function embeddingBackward(ctx: GpuContext, dweight: GpuArray, dout: GpuA
 @group(0) @binding(1) var<storage, read_write> dW: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
 @group(0) @binding(3) var<storage, read> ids: array<i32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
+${INDEX_WGSL}
   let N = pu(0);
   let C = pu(1);
   if (i >= pu(2)) { return; }
@@ -225,9 +221,7 @@ export function embeddingBackwardAtomic(ctx: GpuContext, dweight: GpuArray, dout
 @group(0) @binding(1) var<storage, read_write> dW: array<atomic<u32>>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
 @group(0) @binding(3) var<storage, read> ids: array<i32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nwg.x + wid.x) * ${WG}u + li;
+${INDEX_WGSL}
   let C = pu(1);
   if (i >= pu(0) * C) { return; }
   let dst = u32(ids[i / C]) * C + i % C;
