@@ -32,9 +32,14 @@ export function gradNorm(params: Tensor[]): Tensor {
 export async function clipGradNormAsync(params: Tensor[], maxNorm: number): Promise<number> {
   if (!params.some((p) => p.grad !== null)) return 0;
   const total = await gradNorm(params).itemAsync();
+  scaleToNorm(params, total, maxNorm);
+  return total;
+}
+
+/** Given the gradients' global norm `total`, scales them in place on their backend so it is at most maxNorm. */
+export function scaleToNorm(params: Tensor[], total: number, maxNorm: number): void {
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) noGrad(() => {
     for (const p of params) if (p.grad) assign(p.grad, mul(p.grad, coef));
   });
-  return total;
 }

@@ -7,7 +7,7 @@ import type { GPT } from "../nn/gpt.js";
 import { mul } from "../ops/elementwise.js";
 import { tidy } from "../ops/memory.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm, gradNorm } from "../optim/clip.js";
+import { clipGradNorm, gradNorm, scaleToNorm } from "../optim/clip.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { cosineWithWarmup, weightDecayGroups } from "../optim/schedule.js";
 import { check } from "../util/assert.js";
@@ -142,9 +142,8 @@ export class Trainer {
       if (!Number.isFinite(norm)) skipped = (await this.#firstNonFiniteAsync("grad", params.map((p) => p.grad))) ?? "grad";
     }
     if (skipped === null) {
-      const coef = (c.gradClip > 0 ? c.gradClip : Infinity) / (norm + 1e-6);
       tidy(() => {
-        if (coef < 1) noGrad(() => { for (const p of params) if (p.grad) p.grad = mul(p.grad, coef); });
+        scaleToNorm(params, norm, c.gradClip > 0 ? c.gradClip : Infinity);
         opt.step();
       });
     }
